@@ -1,0 +1,246 @@
+"""One evaluation round: read every returned workbook in a folder, check it and score it.
+
+``score_folder`` is the library entry point behind ``cdd-scorer score``: files in, a
+``RoundResult`` out (one row per district of every province present, missing ones included,
+plus every problem found). Writing the results is the job of ``outputs`` and ``consolidated``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cdd_scorer.geography import Area, area_of, districts_of, find_province
+from cdd_scorer.kpi import KpiSet
+from cdd_scorer.problems import Problem
+from cdd_scorer.reading import (
+    SPREADSHEET_SUFFIXES,
+    RawSubmission,
+    SourceFile,
+    is_lock_file,
+    read_workbook,
+)
+from cdd_scorer.scoring import (
+    DistrictScore,
+    Method,
+    competition_ranks,
+    score_district,
+    score_province,
+)
+from cdd_scorer.validation import CheckedValues, check_values
+
+Status = Literal["complete", "needs_correction", "missing"]
+STATUS_TH = {"complete": "ครบถ้วน", "needs_correction": "ต้องแก้ไข", "missing": "ยังไม่ส่ง"}
+Prefer = Literal["newest"] | None
+_KNOWN_NOT_SPREADSHEETS = {".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".csv": "CSV",
+                           ".txt": "text", ".jpg": "image", ".jpeg": "image", ".png": "image",
+                           ".zip": "zip", ".eml": "e-mail"}
+
+
+@dataclass
+class DistrictResult:
+    """One district's row: its status, its file, checked values and score."""
+
+    area: Area
+    status: Status
+    source: SourceFile | None = None
+    checked: CheckedValues | None = None
+    score: DistrictScore | None = None
+    problems: list[Problem] = field(default_factory=list)
+    rank: int | None = None
+
+
+@dataclass
+class ProvinceResult:
+    code: str
+    name_th: str
+    name_en: str
+    districts: list[DistrictResult]
+    summary: DistrictScore
+
+    def count(self, status: Status) -> int:
+        return sum(1 for d in self.districts if d.status == status)
+
+
+@dataclass
+class RoundResult:
+    """Everything one scoring run found, ready for the writers."""
+
+    kpi_set: KpiSet
+    method: Method
+    provinces: list[ProvinceResult]
+    problems: list[Problem]
+    sources: list[SourceFile]
+    national: DistrictScore | None = None
+
+    @property
+    def districts(self) -> Iterator[DistrictResult]:
+        for province in self.provinces:
+            yield from province.districts
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+
+@dataclass
+class _Accepted:
+    raw: RawSubmission
+    checked: CheckedValues
+    area: Area
+
+
+def list_input_files(input_dir: Path) -> list[Path]:
+    """Every file below the input folder, sorted, hidden folders skipped."""
+    return sorted(p for p in input_dir.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") and part != p.name
+                              for part in p.relative_to(input_dir).parts))
+
+
+def read_one(path: Path, name: str, kpi_set: KpiSet) -> RawSubmission | list[Problem]:
+    """Read one input file (a lock file or non-spreadsheet becomes a problem)."""
+    if is_lock_file(path):
+        return [Problem("lock_file", file=name)]
+    suffix = path.suffix.lower()
+    if suffix not in SPREADSHEET_SUFFIXES:
+        kind = _KNOWN_NOT_SPREADSHEETS.get(suffix, suffix or "no extension")
+        return [Problem("not_spreadsheet", file=name, params={"detail": kind})]
+    return read_workbook(path, name, kpi_set)
+
+
+Reader = Callable[[Iterable[tuple[Path, str]], KpiSet], Iterable[RawSubmission | list[Problem]]]
+
+
+def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet
+                      ) -> Iterator[RawSubmission | list[Problem]]:
+    for path, name in files:
+        yield read_one(path, name, kpi_set)
+
+
+def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
+                 province: str | None = None, prefer: Prefer = None,
+                 reader: Reader = read_sequentially,
+                 progress: Callable[[int], None] | None = None) -> RoundResult:
+    """Read, check and score every workbook below ``input_dir``.
+
+    Without ``province`` every province present is scored; with it, only that one (files of other
+    provinces are noted). Every district of a scored province gets a row, ``missing`` when no
+    usable file came from it.
+    """
+    only = find_province(province) if province else None
+    files = [(p, p.relative_to(input_dir).as_posix()) for p in list_input_files(input_dir)]
+    problems: list[Problem] = []
+    sources: list[SourceFile] = []
+    accepted: dict[str, list[_Accepted]] = {}
+    rejected: dict[str, list[Problem]] = {}
+    for outcome in reader(files, kpi_set):
+        if progress:
+            progress(1)
+        if isinstance(outcome, list):
+            problems.extend(outcome)
+            continue
+        sources.append(outcome.source)
+        refusal = _identify(outcome, kpi_set, only.code if only else None)
+        if refusal is not None:
+            problems.append(refusal)
+            if refusal.code != "other_province" and refusal.district_code:
+                rejected.setdefault(refusal.district_code, []).append(refusal)
+            continue
+        area = area_of(outcome.metadata.district_code)
+        where = {"file": outcome.source.name, "province_code": area.province_code,
+                 "district_code": area.district_code}
+        checked = check_values(kpi_set, outcome.cells, where)
+        checked.problems[:0] = outcome.problems
+        accepted.setdefault(area.district_code, []).append(_Accepted(outcome, checked, area))
+
+    province_codes = {only.code} if only else (
+        {c[:2] for c in accepted} | {c[:2] for c in rejected if area_of(c)})
+    provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer)
+                 for code in sorted(province_codes)]
+    for prov in provinces:
+        for d in prov.districts:
+            problems.extend(d.problems)
+    national = None
+    if len(provinces) > 1:
+        national = score_province(kpi_set, [(d.checked.values, d.score) for p in provinces
+                                            for d in p.districts if d.score and d.checked], method)
+    return RoundResult(kpi_set, method, provinces, problems, sources, national)
+
+
+def _identify(raw: RawSubmission, kpi_set: KpiSet, only: str | None) -> Problem | None:
+    meta = raw.metadata
+    where = {"file": raw.source.name, "province_code": meta.province_code,
+             "district_code": meta.district_code}
+    if meta.kpi_set_id != kpi_set.id:
+        return Problem("other_kpi_set", **where,
+                       params={"found": meta.kpi_set_id, "expected": kpi_set.id})
+    if meta.kpi_fingerprint != kpi_set.fingerprint:
+        return Problem("fingerprint_mismatch", **where,
+                       params={"found": meta.kpi_fingerprint, "expected": kpi_set.fingerprint})
+    if area_of(meta.district_code) is None or meta.district_code[:2] != meta.province_code:
+        return Problem("unknown_district", file=raw.source.name,
+                       params={"found": meta.district_code})
+    if only and meta.province_code != only:
+        return Problem("other_province", **where,
+                       params={"found": meta.province_code, "expected": only})
+    return None
+
+
+def _choose(candidates: list[_Accepted], prefer: Prefer) -> tuple[_Accepted | None, list[Problem]]:
+    """One submission per district: identical copies collapse, different ones conflict."""
+    first = candidates[0]
+    notes: list[Problem] = []
+    where = {"province_code": first.area.province_code, "district_code": first.area.district_code}
+    if prefer == "newest":
+        ordered = sorted(candidates, key=lambda c: (c.raw.source.saved_at is not None,
+                                                    c.raw.source.saved_at, c.raw.source.name))
+        chosen = ordered[-1]
+        for other in ordered[:-1]:
+            code = ("duplicate_identical" if other.checked.values == chosen.checked.values
+                    else "duplicate_superseded")
+            notes.append(Problem(code, file=other.raw.source.name, **where,
+                                 params={"other": chosen.raw.source.name}))
+        return chosen, notes
+    for other in candidates[1:]:
+        if other.checked.values == first.checked.values:
+            notes.append(Problem("duplicate_identical", file=other.raw.source.name, **where,
+                                 params={"other": first.raw.source.name}))
+        else:
+            notes.append(Problem("duplicate_conflict", file=first.raw.source.name, **where,
+                                 params={"other": other.raw.source.name}))
+    if any(n.code == "duplicate_conflict" for n in notes):
+        return None, notes
+    return first, notes
+
+
+def _score_province(code: str, accepted: dict[str, list[_Accepted]],
+                    rejected: dict[str, list[Problem]], kpi_set: KpiSet, method: Method,
+                    prefer: Prefer) -> ProvinceResult:
+    province = find_province(code)
+    rows: list[DistrictResult] = []
+    for area in districts_of(province):
+        candidates = accepted.get(area.district_code, [])
+        if not candidates:
+            refusals = rejected.get(area.district_code, [])
+            status: Status = "needs_correction" if refusals else "missing"
+            notes = [] if refusals else [Problem("missing_submission", province_code=code,
+                                                 district_code=area.district_code)]
+            rows.append(DistrictResult(area, status, problems=notes))
+            continue
+        chosen, notes = _choose(candidates, prefer)
+        if chosen is None:
+            rows.append(DistrictResult(area, "needs_correction", problems=notes))
+            continue
+        checked = chosen.checked
+        complete = not checked.has_errors
+        score = score_district(kpi_set, checked.values, method, checked.unscorable, complete)
+        rows.append(DistrictResult(area, "complete" if complete else "needs_correction",
+                                   chosen.raw.source, checked, score, checked.problems + notes))
+    ranks = competition_ranks([r.score.overall_percent if r.score else None for r in rows])
+    for row, rank in zip(rows, ranks):
+        row.rank = rank
+    summary = score_province(kpi_set, [(r.checked.values, r.score) for r in rows
+                                       if r.score and r.checked], method)
+    return ProvinceResult(province.code, province.name_th, province.name_en, rows, summary)

@@ -1,0 +1,193 @@
+"""The ``cdd-scorer`` command line: a thin click layer over the library.
+
+Exit codes: 0 ran and wrote its outputs (data problems are reported, not fatal); 1 ``--strict``
+and errors were found; 2 usage or configuration error; 3 the outputs could not be written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from cdd_scorer import __version__
+from cdd_scorer.batch import STATUS_TH, RoundResult, score_folder
+from cdd_scorer.consolidated import write_consolidated
+from cdd_scorer.geography import UnknownProvinceError, districts_of, find_province
+from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
+from cdd_scorer.output_files import OutputError
+from cdd_scorer.outputs import issues_table, scores_table, write_csv
+from cdd_scorer.problems import count_by_severity
+from cdd_scorer.scoring import METHODS
+from cdd_scorer.template import TemplateOptions, write_templates
+
+EXIT_STRICT, EXIT_USAGE, EXIT_OUTPUT = 1, 2, 3
+
+kpi_set_option = click.option(
+    "--kpi-set", "kpi_set_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="KPI card file (TOML) to use instead of the shipped FY2565 round 2 card.")
+
+
+class Fail(click.ClickException):
+    """A clean error message and exit code, never a traceback."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.secho(f"ผิดพลาด / error: {self.message}", err=True, fg="red")
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Turn the library's expected errors into messages and exit codes."""
+    try:
+        yield
+    except KpiSetError as exc:
+        raise Fail("ไฟล์ตัวชี้วัดใช้ไม่ได้ / the KPI card is invalid:\n  - "
+                   + "\n  - ".join(exc.problems), EXIT_USAGE) from None
+    except UnknownProvinceError as exc:
+        raise Fail(str(exc), EXIT_USAGE) from None
+    except OutputError as exc:
+        raise Fail(str(exc), EXIT_OUTPUT) from None
+
+
+def load_card(path: Path | None) -> KpiSet:
+    with clean_errors():
+        return load_kpi_set(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdd-scorer")
+def main() -> None:
+    """cdd-scorer: แบบฟอร์มและการคิดคะแนนตัวชี้วัด กรมการพัฒนาชุมชน.
+
+    Runs a performance-evaluation round: `generate` entry workbooks for the districts, `score`
+    the ones they send back.
+    """
+
+
+@main.command()
+@click.option("--province", required=True, help="Province: DOPA code (40), Thai or English name.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("templates"),
+              show_default=True, help="Folder for the workbooks.")
+@click.option("--font", default="TH Sarabun New", show_default=True, help="Font of the workbooks.")
+@click.option("--password", default="", help="Password for sheet protection (default: none).")
+@kpi_set_option
+def generate(province: str, out: Path, font: str, password: str, kpi_set_path: Path | None) -> None:
+    """Write one entry workbook per district of a province."""
+    kpi_set = load_card(kpi_set_path)
+    with clean_errors():
+        prov = find_province(province)
+        areas = districts_of(prov)
+        paths = write_templates(kpi_set, areas, out, TemplateOptions(font=font, password=password))
+    click.echo(f"เขียนแบบฟอร์ม {len(paths)} ไฟล์ของจังหวัด{prov.name_th} ที่ {out} / "
+               f"wrote {len(paths)} workbooks for {prov.name_en} into {out}")
+
+
+def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    if quiet or total < 20 or not sys.stderr.isatty():
+        return None, lambda: None
+    bar = click.progressbar(length=total, label="อ่านไฟล์ / reading", file=sys.stderr)
+    bar.__enter__()
+    return bar.update, lambda: bar.__exit__(None, None, None)
+
+
+def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
+                prefer: str | None, quiet: bool) -> RoundResult:
+    """Score a folder and write consolidated.xlsx, scores.csv and issues.csv."""
+    if not input_dir.is_dir():
+        raise Fail(f"ไม่พบโฟลเดอร์ {input_dir} / input folder {input_dir} not found", EXIT_USAGE)
+    with clean_errors():
+        total = sum(1 for p in input_dir.rglob("*") if p.is_file())
+        update, done = _progress(total, quiet)
+        try:
+            result = score_folder(input_dir, kpi_set, method, province, prefer, progress=update)
+        finally:
+            done()
+        write_consolidated(result, out / "consolidated.xlsx")
+        write_csv(scores_table(result), out / "scores.csv")
+        write_csv(issues_table(result.problems), out / "issues.csv")
+    return result
+
+
+def print_summary(result: RoundResult, out: Path) -> None:
+    for prov in result.provinces:
+        counts = {s: prov.count(s) for s in STATUS_TH}
+        click.echo(f"จังหวัด{prov.name_th} ({prov.name_en}): {len(prov.districts)} อำเภอ — "
+                   + ", ".join(f"{STATUS_TH[s]} {n}" for s, n in counts.items())
+                   + f" / complete {counts['complete']}, needs correction "
+                     f"{counts['needs_correction']}, missing {counts['missing']}")
+        if prov.summary.overall_percent is not None:
+            click.echo(f"  ร้อยละภาพรวมจังหวัด / province overall: {prov.summary.overall_percent:.2f}"
+                       f" ({prov.summary.rating.name_th})")
+    sev = count_by_severity(result.problems)
+    click.echo(f"ปัญหา / issues: ข้อผิดพลาด {sev['error']} errors, คำเตือน {sev['warning']} "
+               f"warnings, แจ้งให้ทราบ {sev['info']} notes — {out / 'issues.csv'}")
+    click.echo(f"ผลลัพธ์ / results: {out / 'consolidated.xlsx'}, {out / 'scores.csv'}")
+
+
+@main.command()
+@click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for consolidated.xlsx, scores.csv and issues.csv.")
+@click.option("--province", help="Score only this province (code or name).")
+@click.option("--method", type=click.Choice(METHODS), default="step", show_default=True,
+              help="step: whole levels; linear: interpolate between numeric thresholds.")
+@click.option("--prefer", type=click.Choice(["newest"]), default=None,
+              help="Two different files from one district: use the newest saved one.")
+@click.option("--strict", is_flag=True, help="Exit with code 1 when any error was found.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@kpi_set_option
+def score(input_dir: Path, out: Path, province: str | None, method: str, prefer: str | None,
+          strict: bool, quiet: bool, kpi_set_path: Path | None) -> None:
+    """Read every workbook in INPUT_DIR (default: input/), check and score them."""
+    kpi_set = load_card(kpi_set_path)
+    result = run_scoring(input_dir, out, kpi_set, method, province, prefer, quiet)
+    print_summary(result, out)
+    if strict and result.error_count:
+        sys.exit(EXIT_STRICT)
+
+
+@main.command()
+@kpi_set_option
+def kpis(kpi_set_path: Path | None) -> None:
+    """Show the KPI card (Thai and English) and check a card file."""
+    kpi_set = load_card(kpi_set_path)
+    click.echo(f"{kpi_set.title_th}\n{kpi_set.round_th}\n{kpi_set.title_en}\n{kpi_set.round_en}")
+    click.echo(f"id {kpi_set.id}, fingerprint {kpi_set.fingerprint}\n")
+    for sc in kpi_set.scorecards:
+        click.echo(f"{sc.name_th} / {sc.name_en} "
+                   f"(น้ำหนัก / weight {kpi_set.scorecard_weights[sc.id]:g}%)")
+        for k in sc.kpis:
+            click.echo(f"  {k.id}  {k.weight:>4g}  {k.number_th} {k.title_th}")
+            click.echo(f"            {k.title_en} — {k.group_th} ({k.group_en}), rule: {k.rule}")
+            for lv in k.levels:
+                click.echo(f"        {lv.number}. {lv.text_th} / {lv.text_en}")
+    bands = ", ".join(f"≥ {b.min_percent:g} {b.name_th} ({b.name_en})" for b in kpi_set.rating_bands)
+    click.echo(f"\nเกณฑ์ผลการประเมิน / rating bands: {bands}")
+
+
+@main.command()
+@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True,
+              help="Where templates/, input/ and output/ of the demo go.")
+def demo(workdir: Path) -> None:
+    """Run a whole round on the embedded default: generate, fill with synthetic answers, score."""
+    from cdd_scorer.demo import DEMO_PROVINCE, fill_demo_inputs
+
+    kpi_set = load_card(None)
+    with clean_errors():
+        prov = find_province(DEMO_PROVINCE)
+        areas = districts_of(prov)
+        templates = write_templates(kpi_set, areas, workdir / "templates")
+        filled = fill_demo_inputs(kpi_set, templates, areas, workdir / "input")
+    click.echo(f"1. แบบฟอร์ม / templates: {len(templates)} → {workdir / 'templates'}")
+    click.echo(f"2. อำเภอส่งกลับ / returned by districts: {len(filled)} → {workdir / 'input'}")
+    result = run_scoring(workdir / "input", workdir / "output", kpi_set, "step", None, None, True)
+    click.echo("3. คิดคะแนน / scored:")
+    print_summary(result, workdir / "output")

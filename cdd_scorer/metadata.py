@@ -1,0 +1,72 @@
+"""What an entry template says about itself: its identity and where each input cell is.
+
+The hidden sheet ``_meta`` holds two columns, key and value. The reader identifies a district
+from it (never from the file name), and checks that the workbook was made for the KPI card being
+scored. Each input's address is stored as ``cell.<field id>`` = ``<sheet>!<cell>``; the entry
+sheet also keeps each field id in column A of its row, so a moved row is still found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+META_SHEET = "_meta"
+PRODUCT = "cdd-scorer"
+KEY_COLUMN = "A"
+CELL_PREFIX = "cell."
+
+
+@dataclass(frozen=True)
+class TemplateMetadata:
+    """Identity of one district's entry template."""
+
+    template_id: str
+    kpi_set_id: str
+    kpi_fingerprint: str
+    province_code: str
+    province_name_th: str
+    province_name_en: str
+    district_code: str
+    district_name_th: str
+    district_name_en: str
+    tool_version: str
+    generated_at: str
+    product: str = PRODUCT
+    cells: dict[str, str] = field(default_factory=dict)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """Key/value rows for the metadata sheet."""
+        plain = asdict(self)
+        cells = plain.pop("cells")
+        return list(plain.items()) + [(CELL_PREFIX + k, v) for k, v in cells.items()]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[object, object]]) -> TemplateMetadata | None:
+        """Read the key/value rows back; None when they are not a cdd-scorer template's."""
+        values: dict[str, str] = {}
+        cells: dict[str, str] = {}
+        for key, value in rows:
+            if not isinstance(key, str) or not key:
+                continue
+            text = "" if value is None else str(value)
+            if key.startswith(CELL_PREFIX):
+                cells[key.removeprefix(CELL_PREFIX)] = text
+            else:
+                values[key] = text
+        if values.get("product") != PRODUCT:
+            return None
+        names = [n for n in cls.__dataclass_fields__ if n != "cells"]
+        if any(n not in values for n in names if n != "product"):
+            return None
+        return cls(**{n: values[n] for n in names}, cells=cells)
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """``'ข้อมูล'!E12`` → (``ข้อมูล``, ``E12``)."""
+    sheet, _, cell = address.rpartition("!")
+    return sheet.strip("'").replace("''", "'"), cell.replace("$", "")
+
+
+def join_address(sheet: str, cell: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'!" + cell

@@ -1,0 +1,70 @@
+"""The CSV outputs of a round: ``scores.csv`` and ``issues.csv`` (UTF-8 with BOM for Excel)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from cdd_scorer.batch import RoundResult
+from cdd_scorer.output_files import atomic_output
+from cdd_scorer.problems import Problem
+
+CSV_ENCODING = "utf-8-sig"
+ISSUE_COLUMNS = ["file", "province_code", "district_code", "sheet", "cell", "field", "severity",
+                 "message_th", "message_en", "value", "code", "action_th", "action_en"]
+_FORMULA_START = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
+
+
+def csv_number(value: float | None, decimals: int = 4) -> str:
+    """A number with up to ``decimals`` decimals and no trailing zeros; empty for None."""
+    if value is None:
+        return ""
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def csv_text(text: str) -> str:
+    """Officer text made safe for a spreadsheet: a leading = + - @ cannot start a formula."""
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+def scores_table(result: RoundResult) -> pd.DataFrame:
+    """One row per district, the columns of ``scores.csv``."""
+    kpis = result.kpi_set.kpis
+    rows = []
+    for province in result.provinces:
+        for d in province.districts:
+            score = d.score
+            row = {"province_code": province.code, "district_code": d.area.district_code,
+                   "district_name_th": d.area.district_name_th, "status": d.status}
+            for kpi in kpis:
+                row[kpi.id] = csv_number(score.kpis[kpi.id].level) if score else ""
+            for sc in result.kpi_set.scorecards:
+                card = score.scorecards[sc.id] if score else None
+                row[f"{sc.id}_score"] = csv_number(card.score if card else None)
+            for sc in result.kpi_set.scorecards:
+                card = score.scorecards[sc.id] if score else None
+                row[f"{sc.id}_percent"] = csv_number(card.percent if card else None)
+            row["overall_percent"] = csv_number(score.overall_percent if score else None)
+            row["rating"] = score.rating.name_th if score and score.rating else ""
+            row["rank"] = "" if d.rank is None else str(d.rank)
+            rows.append(row)
+    return pd.DataFrame(rows, dtype="string")
+
+
+def issues_table(problems: list[Problem]) -> pd.DataFrame:
+    """One row per problem, the columns of ``issues.csv``."""
+    rows = [{"file": p.file, "province_code": p.province_code, "district_code": p.district_code,
+             "sheet": p.sheet, "cell": p.cell, "field": p.field, "severity": p.severity,
+             "message_th": p.message_th, "message_en": p.message_en, "value": csv_text(p.value),
+             "code": p.code, "action_th": p.action_th, "action_en": p.action_en}
+            for p in problems]
+    return pd.DataFrame(rows, columns=ISSUE_COLUMNS, dtype="string")
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    with atomic_output(path) as tmp:
+        table.to_csv(tmp, index=False, encoding=CSV_ENCODING, lineterminator="\r\n")
+    return path

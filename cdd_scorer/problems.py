@@ -1,0 +1,214 @@
+"""Problems as data: one ``ProblemType`` per kind of problem, one ``Problem`` per occurrence.
+
+Every message a clerk or officer reads comes from this catalogue, in Thai and English, with the
+action to take. Problems are created where they are found and rendered by the writers (issues.csv,
+the consolidated workbook, the terminal, correction workbooks) from the same objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    code: str
+    severity: Severity
+    message_th: str
+    message_en: str
+    action_th: str = ""
+    action_en: str = ""
+
+
+def _types(*items: ProblemType) -> dict[str, ProblemType]:
+    return {t.code: t for t in items}
+
+
+CATALOGUE: dict[str, ProblemType] = _types(
+    # ---- the file as a whole
+    ProblemType("lock_file", "info",
+                "ไฟล์ล็อกของ Office ({file}) ถูกข้าม", "Office lock file {file} skipped",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("not_spreadsheet", "warning",
+                "ไฟล์ {file} ไม่ใช่ไฟล์ตารางคำนวณ ({detail}) จึงไม่ได้อ่าน",
+                "{file} is not a spreadsheet ({detail}) and was not read",
+                "ย้ายไฟล์นี้ออกจากโฟลเดอร์ input หรือขอไฟล์ Excel จากอำเภอ",
+                "Move it out of the input folder, or ask the district for the Excel file"),
+    ProblemType("empty_file", "error", "ไฟล์ {file} ว่างเปล่า (0 ไบต์)", "{file} is empty (0 bytes)",
+                "ขอให้อำเภอส่งไฟล์ใหม่", "Ask the district to send the file again"),
+    ProblemType("corrupt_file", "error",
+                "ไฟล์ {file} เสียหายหรือไม่สมบูรณ์ เปิดอ่านไม่ได้ ({detail})",
+                "{file} is damaged or incomplete and cannot be read ({detail})",
+                "ขอให้อำเภอส่งไฟล์ใหม่", "Ask the district to send the file again"),
+    ProblemType("encrypted_file", "error",
+                "ไฟล์ {file} ถูกตั้งรหัสผ่าน จึงอ่านไม่ได้",
+                "{file} is password-protected and cannot be read",
+                "ขอให้อำเภอส่งไฟล์ที่ไม่ได้ตั้งรหัสผ่านเปิดไฟล์",
+                "Ask the district for a copy without a password to open"),
+    ProblemType("unsafe_file", "error",
+                "ไฟล์ {file} มีลักษณะผิดปกติหรือใหญ่เกินกำหนด ({detail}) จึงไม่ได้เปิดอ่าน",
+                "{file} looks unsafe or too large ({detail}) and was not opened",
+                "ตรวจสอบไฟล์และขอให้อำเภอส่งแบบฟอร์มเดิมใหม่",
+                "Check the file and ask the district to send the original form again"),
+    ProblemType("read_failed", "error",
+                "อ่านไฟล์ {file} ไม่สำเร็จ ({detail})", "{file} could not be read ({detail})",
+                "ขอให้อำเภอบันทึกไฟล์ใหม่เป็น .xlsx แล้วส่งอีกครั้ง",
+                "Ask the district to save it again as .xlsx and resend"),
+    ProblemType("macro_workbook", "warning",
+                "ไฟล์ {file} มีมาโคร: อ่านเฉพาะค่าในเซลล์ ไม่ได้เรียกใช้มาโคร",
+                "{file} contains macros: only cell values were read, no macro was run",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("not_template", "error",
+                "ไฟล์ {file} ไม่ใช่แบบฟอร์มที่สร้างโดย cdd-scorer",
+                "{file} is not a template made by cdd-scorer",
+                "ส่งแบบฟอร์มของอำเภอให้กรอกใหม่", "Send the district its template to fill in"),
+    ProblemType("other_kpi_set", "error",
+                "ไฟล์ {file} เป็นแบบฟอร์มของชุดตัวชี้วัดอื่น ({found}) ไม่ใช่ {expected}",
+                "{file} is a template of another KPI card ({found}), not {expected}",
+                "ส่งแบบฟอร์มรอบปัจจุบันให้อำเภอกรอกใหม่",
+                "Send the district the template of this round"),
+    ProblemType("fingerprint_mismatch", "error",
+                "ไฟล์ {file} สร้างจากตัวชี้วัดที่ต่างจากที่ใช้ประเมิน (ลายนิ้วมือ {found} ≠ {expected})",
+                "{file} was made from a different version of the KPI card (fingerprint {found} ≠ {expected})",
+                "สร้างแบบฟอร์มใหม่ด้วย cdd-scorer generate แล้วส่งให้อำเภอ",
+                "Generate the templates again and send this district its new one"),
+    ProblemType("other_province", "info",
+                "ไฟล์ {file} เป็นของจังหวัด {found} จึงไม่ได้นำมาคิดคะแนน (--province {expected})",
+                "{file} belongs to province {found} and was not scored (--province {expected})",
+                "ไม่ต้องทำอะไร หากตั้งใจประเมินเฉพาะจังหวัดนี้",
+                "Nothing to do if only this province is being scored"),
+    ProblemType("unknown_district", "error",
+                "ไฟล์ {file} ระบุรหัสอำเภอ {found} ซึ่งไม่มีในทะเบียน",
+                "{file} names district code {found}, which does not exist",
+                "ส่งแบบฟอร์มของอำเภอให้กรอกใหม่", "Send the district its template to fill in"),
+    ProblemType("layout_changed", "warning",
+                "แบบฟอร์มถูกแก้ไขโครงสร้าง: ช่อง {field} ย้ายจาก {expected} ไป {found}",
+                "The form's layout was edited: {field} moved from {expected} to {found}",
+                "ตรวจสอบว่าค่าที่อ่านได้ถูกต้อง", "Check that the value read is right"),
+    ProblemType("field_cell_missing", "error",
+                "ไม่พบช่องกรอก {field} ในแบบฟอร์ม (แผ่นงานหรือแถวถูกลบ)",
+                "The input cell of {field} is missing (a sheet or row was deleted)",
+                "ส่งแบบฟอร์มของอำเภอให้กรอกใหม่", "Send the district its template to fill in"),
+    ProblemType("duplicate_identical", "info",
+                "ไฟล์ {file} ซ้ำกับ {other} (ข้อมูลเหมือนกัน) จึงใช้เพียงไฟล์เดียว",
+                "{file} repeats {other} (same data); one of them was used",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("duplicate_conflict", "error",
+                "อำเภอนี้ส่งมา 2 ไฟล์ที่ข้อมูลต่างกัน: {file} และ {other}",
+                "This district sent two files with different data: {file} and {other}",
+                "ลบไฟล์ที่ไม่ใช้ออกจากโฟลเดอร์ input หรือใช้ตัวเลือก --prefer newest",
+                "Remove the file that is not wanted from the input folder, or use --prefer newest"),
+    ProblemType("duplicate_superseded", "info",
+                "ไฟล์ {file} ถูกแทนด้วยไฟล์ที่บันทึกล่าสุด {other} (--prefer newest)",
+                "{file} was replaced by the newer {other} (--prefer newest)",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("missing_submission", "info",
+                "ยังไม่ได้รับแบบฟอร์มของอำเภอนี้", "No workbook has been received from this district",
+                "ติดตามให้อำเภอส่งแบบฟอร์ม", "Ask the district to send its workbook"),
+    # ---- one cell
+    ProblemType("required_missing", "error",
+                "ยังไม่ได้กรอก {label}", "{label_en} is empty",
+                "กรอกข้อมูลในช่องนี้", "Fill in this cell"),
+    ProblemType("wrong_type", "error",
+                "{label}: อ่านค่า \"{value}\" ไม่ได้ ต้องเป็น{expected}",
+                "{label_en}: cannot read \"{value}\"; expected {expected_en}",
+                "แก้ไขให้เป็น{expected}", "Enter {expected_en}"),
+    ProblemType("negative", "error",
+                "{label}: ต้องไม่ติดลบ (พบ {value})", "{label_en} must not be negative (found {value})",
+                "แก้ไขให้เป็นค่าตั้งแต่ 0 ขึ้นไป", "Enter 0 or more"),
+    ProblemType("not_positive", "error",
+                "{label}: ต้องมากกว่า 0 (พบ {value})", "{label_en} must be more than 0 (found {value})",
+                "แก้ไขให้มากกว่า 0", "Enter a number above 0"),
+    ProblemType("not_whole", "error",
+                "{label}: ต้องเป็นจำนวนเต็ม (พบ {value})", "{label_en} must be a whole number (found {value})",
+                "แก้ไขให้เป็นจำนวนเต็ม", "Enter a whole number"),
+    ProblemType("too_many_decimals", "warning",
+                "{label}: จำนวนเงินมีทศนิยมเกิน 2 ตำแหน่ง (พบ {value})",
+                "{label_en}: money has more than 2 decimals (found {value})",
+                "ตรวจสอบจำนวนเงิน", "Check the amount"),
+    ProblemType("part_exceeds_whole", "error",
+                "{label} ({value}) มากกว่า {other_label} ({other_value})",
+                "{label_en} ({value}) is more than {other_label_en} ({other_value})",
+                "ตรวจสอบและแก้ไขตัวเลขทั้งสองช่อง", "Check and correct both numbers"),
+    ProblemType("date_outside_fiscal_year", "warning",
+                "{label}: วันที่ {value} อยู่นอกปีงบประมาณ", "{label_en}: {value} is outside the fiscal year",
+                "ตรวจสอบวันที่ (กรอกเป็น พ.ศ. เช่น 31/8/2565)", "Check the date (BE, e.g. 31/8/2565)"),
+    ProblemType("result_unusual", "warning",
+                "{kpi}: ผลลัพธ์ร้อยละ {value} อยู่นอกช่วงที่พบปกติ ({low} ถึง {high})",
+                "{kpi}: a result of {value}% is outside the usual range ({low} to {high})",
+                "ตรวจสอบตัวเลขที่ใช้คำนวณ", "Check the numbers it is computed from"),
+    ProblemType("formula_without_value", "warning",
+                "{label}: ช่องนี้เป็นสูตรที่ไม่มีค่าที่คำนวณไว้ จึงถือว่าว่าง",
+                "{label_en}: this cell holds a formula without a saved value; it was treated as empty",
+                "พิมพ์ตัวเลขลงในช่องแทนสูตร", "Type the number instead of a formula"),
+    ProblemType("error_value", "error",
+                "{label}: ช่องนี้มีค่าผิดพลาด {value}", "{label_en}: the cell holds the error value {value}",
+                "พิมพ์ตัวเลขลงในช่องแทนสูตร", "Type the number instead of a formula"),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One occurrence of a problem: where it was found and the values its message quotes."""
+
+    code: str
+    file: str = ""
+    province_code: str = ""
+    district_code: str = ""
+    sheet: str = ""
+    cell: str = ""
+    field: str = ""
+    value: str = ""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def type(self) -> ProblemType:
+        return CATALOGUE[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return self.type.severity
+
+    def _format(self, template: str) -> str:
+        values = {"file": self.file, "value": self.value, "field": self.field, **self.params}
+        values.setdefault("label", self.field)
+        values.setdefault("label_en", values["label"])
+        values.setdefault("expected_en", values.get("expected", ""))
+        values.setdefault("other_label_en", values.get("other_label", ""))
+        return template.format_map(_Blank(values))
+
+    @property
+    def message_th(self) -> str:
+        return self._format(self.type.message_th)
+
+    @property
+    def message_en(self) -> str:
+        return self._format(self.type.message_en)
+
+    @property
+    def action_th(self) -> str:
+        return self._format(self.type.action_th)
+
+    @property
+    def action_en(self) -> str:
+        return self._format(self.type.action_en)
+
+    @property
+    def location(self) -> str:
+        """``file sheet!cell`` for people; as much of it as is known."""
+        where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else self.sheet or self.cell
+        return " ".join(p for p in (self.file, where) if p)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def count_by_severity(problems: list[Problem]) -> dict[str, int]:
+    return {s: sum(1 for p in problems if p.severity == s) for s in SEVERITIES}
