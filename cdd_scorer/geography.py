@@ -52,8 +52,8 @@ def find_province(query: str) -> Province:
         raise UnknownProvinceError(
             "กรุงเทพมหานครไม่มีสำนักงานพัฒนาชุมชนอำเภอ / Bangkok has no CD district offices")
     if found is None:
-        names = {p.name_th: p for p in cd_provinces()} | {p.name_en: p for p in cd_provinces()}
-        close = difflib.get_close_matches(text, list(names), n=3, cutoff=0.5)
+        names = {p.name_th: p for p in cd_provinces()} | {p.name_en.lower(): p for p in cd_provinces()}
+        close = difflib.get_close_matches(text.lower(), list(names), n=3, cutoff=0.7)
         hint = ", ".join(f"{names[c].name_th} ({names[c].name_en}, {names[c].code})" for c in close)
         raise UnknownProvinceError(
             f"ไม่พบจังหวัด '{query}' / unknown province '{query}'"

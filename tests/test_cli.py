@@ -1,0 +1,103 @@
+"""The command line as a clerk meets it: help everywhere, clear errors, exit codes of SPEC §8."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cdd_scorer import __version__
+from cdd_scorer.cli import main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def invoke(*args: str, **kwargs):
+    return CliRunner().invoke(main, list(args), **kwargs)
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_and_is_in_the_readme(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert main.commands[command].help, command
+    assert f"cdd-scorer {command}" in README.read_text(encoding="utf-8")
+
+
+def test_generate_writes_one_ascii_named_workbook_per_district(tmp_path):
+    result = invoke("generate", "--province", "ขอนแก่น", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 26
+    assert files[0] == "4001_Mueang_Khon_Kaen.xlsx"
+    assert all(name.isascii() and " " not in name for name in files)
+
+
+@pytest.mark.parametrize(("province", "hint"), [("กรุงเทพมหานคร", "Bangkok"), ("10", "Bangkok"),
+                                                ("ขอนแกน", "ขอนแก่น"), ("Atlantis", "2-digit")])
+def test_generate_refuses_bangkok_and_unknown_provinces_with_a_hint(province, hint, tmp_path):
+    result = invoke("generate", "--province", province, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert hint in result.output and "Traceback" not in result.output
+
+
+def test_kpis_shows_the_card_in_thai_and_english():
+    result = invoke("kpis")
+    assert result.exit_code == 0
+    assert "ร้อยละของการใช้จ่ายเงินงบประมาณ" in result.output and "Budget disbursement" in result.output
+
+
+def test_kpis_with_an_invalid_card_lists_every_problem_and_exits_2(tmp_path):
+    card = tmp_path / "card.toml"
+    card.write_text('id = "x"\n[[kpis]]\nid = "A"\nweight = -1\n', encoding="utf-8")
+    result = invoke("kpis", "--kpi-set", str(card))
+    assert result.exit_code == 2
+    assert result.output.count("\n  - ") >= 5 and "Traceback" not in result.output
+
+
+def test_kpis_with_a_missing_card_file_exits_2(tmp_path):
+    result = invoke("kpis", "--kpi-set", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 2 and "cannot read" in result.output
+
+
+def test_score_of_a_missing_folder_exits_2(tmp_path):
+    result = invoke("score", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_score_into_an_unwritable_output_exits_3(tmp_path):
+    (tmp_path / "in").mkdir()
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be")
+    result = invoke("score", str(tmp_path / "in"), "--out", str(blocker / "results"))
+    assert result.exit_code == 3 and "Traceback" not in result.output
+
+
+def test_output_locked_by_excel_exits_3_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    (tmp_path / "in").mkdir()
+    out = tmp_path / "out"
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", locked)
+    result = invoke("score", str(tmp_path / "in"), "--out", str(out))
+    assert result.exit_code == 3
+    assert "Excel" in result.output
+    assert list(out.iterdir()) == []
+
+
+def test_demo_runs_the_whole_round_trip(tmp_path):
+    result = invoke("demo", "--dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "output" / "consolidated.xlsx").exists()
+    scores = (tmp_path / "output" / "scores.csv").read_text(encoding="utf-8-sig")
+    assert "needs_correction" in scores and "missing" in scores and "complete" in scores
+    assert "consolidated.xlsx" in result.output
