@@ -116,6 +116,8 @@ def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, provin
 
 
 def print_summary(result: RoundResult, out: Path) -> None:
+    if not result.provinces:
+        click.echo("ไม่พบแบบฟอร์มที่ใช้ได้ในโฟลเดอร์ / no usable workbook was found in the input folder")
     for prov in result.provinces:
         counts = {s: prov.count(s) for s in STATUS_TH}
         click.echo(f"จังหวัด{prov.name_th} ({prov.name_en}): {len(prov.districts)} อำเภอ — "

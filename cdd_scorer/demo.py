@@ -57,10 +57,10 @@ def plan_for(areas: list[Area]) -> DemoPlan:
 def synthetic_answers(kpi_set: KpiSet, area: Area, seed: int = 2565) -> dict[str, Any]:
     """Plausible answers for one district, from a seeded generator (same district, same answers)."""
     rng = random.Random(f"{seed}-{area.district_code}")
-    skill = rng.uniform(0.55, 1.0)
+    skill = rng.uniform(0.8, 1.03)
 
     def share(whole: int, low: float = 0.0) -> int:
-        return min(whole, round(whole * min(1.0, max(low, rng.gauss(skill, 0.12)))))
+        return min(whole, round(whole * min(1.0, max(low, rng.gauss(skill, 0.05)))))
 
     def yes(p: float) -> str:
         return YES if rng.random() < p else NO

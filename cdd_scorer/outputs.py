@@ -33,6 +33,10 @@ def csv_text(text: str) -> str:
 def scores_table(result: RoundResult) -> pd.DataFrame:
     """One row per district, the columns of ``scores.csv``."""
     kpis = result.kpi_set.kpis
+    cards = [sc.id for sc in result.kpi_set.scorecards]
+    columns = ["province_code", "district_code", "district_name_th", "status", *(k.id for k in kpis),
+               *(f"{c}_score" for c in cards), *(f"{c}_percent" for c in cards), "overall_percent", "rating",
+               "rank"]
     rows = []
     for province in result.provinces:
         for d in province.districts:
@@ -51,7 +55,7 @@ def scores_table(result: RoundResult) -> pd.DataFrame:
             row["rating"] = score.rating.name_th if score and score.rating else ""
             row["rank"] = "" if d.rank is None else str(d.rank)
             rows.append(row)
-    return pd.DataFrame(rows, dtype="string")
+    return pd.DataFrame(rows, columns=columns, dtype="string")
 
 
 def issues_table(problems: list[Problem]) -> pd.DataFrame:
