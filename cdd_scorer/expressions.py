@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _OPERATORS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -24,8 +24,8 @@ class Expression:
     """A parsed arithmetic expression over field ids."""
 
     source: str
-    tree: ast.expr
-    fields: tuple[str, ...]
+    tree: ast.expr = field(compare=False, repr=False)
+    fields: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, source: str) -> Expression:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
@@ -138,7 +138,7 @@ class KpiSet:
     fingerprint: str
     source: str = field(default="", compare=False)
 
-    @property
+    @cached_property
     def kpis(self) -> tuple[Kpi, ...]:
         return tuple(k for sc in self.scorecards for k in sc.kpis)
 
@@ -148,7 +148,7 @@ class KpiSet:
                 return k
         raise KeyError(kpi_id)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
         """Every input of the entry form: KPI fields, each KPI's note, then the reporter block."""
         out: list[Field] = []
