@@ -6,6 +6,7 @@ and errors were found; 2 usage or configuration error; 3 the outputs could not b
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from cdd_scorer.geography import UnknownProvinceError, districts_of, find_provin
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
 from cdd_scorer.output_files import OutputError
 from cdd_scorer.outputs import issues_table, scores_table, write_csv
+from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.scoring import METHODS
 from cdd_scorer.template import TemplateOptions, write_templates
@@ -56,6 +58,16 @@ def clean_errors() -> Iterator[None]:
         raise Fail(str(exc), EXIT_OUTPUT) from None
 
 
+def parse_date_option(text: str | None, option: str) -> dt.date | None:
+    """A date typed on the command line, read as leniently as a cell (14/10/2565, 2022-10-14)."""
+    if not text:
+        return None
+    parsed = parse_date(text)
+    if parsed.value is None:
+        raise Fail(f"วันที่ไม่ถูกต้อง '{text}' / invalid {option} '{text}' (เช่น / e.g. 14/10/2565)", EXIT_USAGE)
+    return parsed.value
+
+
 def load_card(path: Path | None) -> KpiSet:
     with clean_errors():
         return load_kpi_set(path)
@@ -76,15 +88,22 @@ def main() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("templates"),
               show_default=True, help="Folder for the workbooks.")
 @click.option("--font", default="TH Sarabun New", show_default=True, help="Font of the workbooks.")
-@click.option("--password", default="", help="Password for sheet protection (default: none).")
+@click.option("--password", default="", help="Password for sheet and workbook protection (default: none).")
+@click.option("--clerk-name", default="", help="Provincial clerk to contact (shown on the instructions sheet).")
+@click.option("--clerk-phone", default="", help="The clerk's phone number.")
+@click.option("--clerk-email", default="", help="E-mail address the districts send the workbook back to.")
+@click.option("--deadline", default=None, help="Return deadline, e.g. 14/10/2565 or 2022-10-14.")
 @kpi_set_option
-def generate(province: str, out: Path, font: str, password: str, kpi_set_path: Path | None) -> None:
+def generate(province: str, out: Path, font: str, password: str, clerk_name: str, clerk_phone: str,
+             clerk_email: str, deadline: str | None, kpi_set_path: Path | None) -> None:
     """Write one entry workbook per district of a province."""
     kpi_set = load_card(kpi_set_path)
+    options = TemplateOptions(font=font, password=password, clerk_name=clerk_name, clerk_phone=clerk_phone,
+                              clerk_email=clerk_email, deadline=parse_date_option(deadline, "--deadline"))
     with clean_errors():
         prov = find_province(province)
         areas = districts_of(prov)
-        paths = write_templates(kpi_set, areas, out, TemplateOptions(font=font, password=password))
+        paths = write_templates(kpi_set, areas, out, options)
     click.echo(f"เขียนแบบฟอร์ม {len(paths)} ไฟล์ของจังหวัด{prov.name_th} ที่ {out} / "
                f"wrote {len(paths)} workbooks for {prov.name_en} into {out}")
 

@@ -101,3 +101,20 @@ def test_demo_runs_the_whole_round_trip(tmp_path):
     scores = (tmp_path / "output" / "scores.csv").read_text(encoding="utf-8-sig")
     assert "needs_correction" in scores and "missing" in scores and "complete" in scores
     assert "consolidated.xlsx" in result.output
+
+
+def test_generate_puts_clerk_and_deadline_on_the_instructions_sheet(tmp_path):
+    import openpyxl
+
+    result = invoke("generate", "--province", "40", "--out", str(tmp_path), "--clerk-name", "นายสมชาย ใจดี",
+                    "--clerk-email", "clerk@example.org", "--deadline", "14/10/2565")
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(tmp_path / "4001_Mueang_Khon_Kaen.xlsx").worksheets[0]
+    text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+    assert "นายสมชาย ใจดี" in text and "clerk@example.org" in text and "๒๕๖๕" in text
+
+
+def test_generate_refuses_an_unreadable_deadline(tmp_path):
+    result = invoke("generate", "--province", "40", "--out", str(tmp_path), "--deadline", "44/10/2565")
+    assert result.exit_code == 2 and "--deadline" in result.output
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
