@@ -127,7 +127,7 @@ def linear_level(kpi: Kpi, step_ref: str, result_ref: str, crit: Crit, decimals:
     thresholds = [crit(kpi, lv.number) if lv.condition.kind == "result" else "0"
                   for lv in kpi.levels]
     low = f"CHOOSE({step_ref},{','.join(thresholds)})"
-    high = f"CHOOSE({step_ref}+1,{','.join(thresholds[1:])},0)"
+    high = f"CHOOSE({step_ref},{','.join(thresholds[1:])})"
     fraction = f"MIN(1,MAX(0,({result_ref}-{low})/({high}-{low})))"
     which = ",".join(f"{step_ref}={k}" for k in levels)
     return (f'IF(AND(ISNUMBER({step_ref}),ISNUMBER({result_ref}),OR({which})),'
