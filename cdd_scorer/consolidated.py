@@ -613,7 +613,7 @@ class _Writer:
                         "แถวจังหวัด: ตัวชี้วัดเชิงสัดส่วนคำนวณจากผลรวมของอำเภอที่ข้อมูลถูกต้อง ตัวชี้วัดอื่นใช้ค่าเฉลี่ยระดับ "
                         "(ดูแผ่นงานทีม/รายบุคคล) / Province rows: ratio KPIs pooled, others the mean of levels",
                         f["note"])
-        last = max(self.aggregate_row.values())
+        last = max(self.aggregate_row.values(), default=self.last_district_row)
         self.count_cells = self._counts(ws, last + 2)
         self._status_colors(ws, FIRST_ROW, 3, self.last_district_row, 3)
         self._rating_colors(ws, FIRST_ROW, overall_col + 1, last, overall_col + 1)
@@ -783,6 +783,9 @@ class _Writer:
         """Charts first (what a manager reads), their live tables below them."""
         ks, wb = self.ks, self.wb
         self._title(ws, "แผนภูมิ", "Charts (their tables below are formulas: they follow the criteria)")
+        if not self.districts:
+            ws.write_string(3, 0, "ยังไม่มีข้อมูลอำเภอ / no district data yet", self.f["note"])
+            return
         n = len(self.districts)
         first, last = FIRST_ROW, self.last_district_row
         heights = [max(320, 22 * n + 90)] + [420] * len(ks.scorecards) + [420, 380]

@@ -118,3 +118,11 @@ def test_generate_refuses_an_unreadable_deadline(tmp_path):
     result = invoke("generate", "--province", "40", "--out", str(tmp_path), "--deadline", "44/10/2565")
     assert result.exit_code == 2 and "--deadline" in result.output
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_score_of_an_empty_folder_still_writes_every_output(tmp_path):
+    (tmp_path / "in").mkdir()
+    result = invoke("score", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"consolidated.xlsx", "scores.csv", "issues.csv"}
+    assert "no usable workbook" in result.output
