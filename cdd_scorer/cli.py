@@ -16,7 +16,9 @@ import click
 
 from cdd_scorer import __version__
 from cdd_scorer.batch import STATUS_TH, RoundResult, score_folder
+from cdd_scorer.collect import collect as collect_attachments
 from cdd_scorer.consolidated import write_consolidated
+from cdd_scorer.feedback import write_feedback
 from cdd_scorer.geography import UnknownProvinceError, districts_of, find_province
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
 from cdd_scorer.output_files import OutputError
@@ -24,6 +26,7 @@ from cdd_scorer.outputs import issues_table, scores_table, write_csv
 from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.scoring import METHODS
+from cdd_scorer.status import all_complete, district_status, render_status, write_status_csv
 from cdd_scorer.template import TemplateOptions, write_templates
 
 EXIT_STRICT, EXIT_USAGE, EXIT_OUTPUT = 1, 2, 3
@@ -116,18 +119,25 @@ def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None] | None, Ca
     return bar.update, lambda: bar.__exit__(None, None, None)
 
 
-def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
-                prefer: str | None, quiet: bool) -> RoundResult:
-    """Score a folder and write consolidated.xlsx, scores.csv and issues.csv."""
+def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province: str | None = None,
+               prefer: str | None = None, quiet: bool = True) -> RoundResult:
+    """Read, check and score every workbook in the input folder (with a progress bar on long runs)."""
     if not input_dir.is_dir():
         raise Fail(f"ไม่พบโฟลเดอร์ {input_dir} / input folder {input_dir} not found", EXIT_USAGE)
     with clean_errors():
         total = sum(1 for p in input_dir.rglob("*") if p.is_file())
         update, done = _progress(total, quiet)
         try:
-            result = score_folder(input_dir, kpi_set, method, province, prefer, progress=update)
+            return score_folder(input_dir, kpi_set, method, province, prefer, progress=update)
         finally:
             done()
+
+
+def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
+                prefer: str | None, quiet: bool) -> RoundResult:
+    """Score a folder and write consolidated.xlsx, scores.csv and issues.csv."""
+    result = read_round(input_dir, kpi_set, method, province, prefer, quiet)
+    with clean_errors():
         write_consolidated(result, out / "consolidated.xlsx")
         write_csv(scores_table(result), out / "scores.csv")
         write_csv(issues_table(result.problems), out / "issues.csv")
@@ -172,6 +182,69 @@ def score(input_dir: Path, out: Path, province: str | None, method: str, prefer:
     print_summary(result, out)
     if strict and result.error_count:
         sys.exit(EXIT_STRICT)
+
+
+@main.command()
+@click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
+@click.option("--province", help="Only this province (code or name).")
+@click.option("--deadline", default=None,
+              help="Round deadline (e.g. 30/9/2565 or 2022-09-30): workbooks saved after that day are late.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for status.csv.")
+@click.option("--strict", is_flag=True, help="Exit with code 1 when a district is missing or must correct.")
+@kpi_set_option
+def status(input_dir: Path, province: str | None, deadline: str | None, out: Path, strict: bool,
+           kpi_set_path: Path | None) -> None:
+    """Who has sent, who has not, who needs correction (table and status.csv)."""
+    kpi_set = load_card(kpi_set_path)
+    day = parse_date_option(deadline, "--deadline")
+    rows = district_status(read_round(input_dir, kpi_set, province=province), day)
+    with clean_errors():
+        write_status_csv(rows, out / "status.csv")
+    click.echo(render_status(rows, day))
+    click.echo(f"ตารางสถานะ / status table: {out / 'status.csv'}")
+    if strict and not all_complete(rows):
+        sys.exit(EXIT_STRICT)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=Path("input"),
+              show_default=True, help="Input folder that receives the workbooks.")
+def collect(sources: tuple[Path, ...], into: Path) -> None:
+    """Take spreadsheet attachments out of saved e-mails (.eml, mbox) and .zip archives."""
+    with clean_errors():
+        report = collect_attachments(list(sources), into)
+    for entry in report.entries:
+        if entry.outcome != "duplicate":
+            click.echo(f"  {entry.message_th} / {entry.message_en}")
+    counts = {k: report.count(k) for k in ("saved", "duplicate", "ignored", "failed")}
+    click.echo(f"บันทึก {counts['saved']} ไฟล์, ซ้ำ {counts['duplicate']}, ข้าม {counts['ignored']}, "
+               f"อ่านไม่ได้ {counts['failed']} / saved {counts['saved']}, duplicates {counts['duplicate']}, "
+               f"ignored {counts['ignored']}, failed {counts['failed']} → {into}")
+    click.echo(f"บันทึกการรวบรวม / collection log: {report.log_path}")
+
+
+@main.command()
+@click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("feedback"),
+              show_default=True, help="Folder for the correction workbooks and e-mail texts.")
+@click.option("--province", help="Only this province (code or name).")
+@click.option("--warnings", "include_warnings", is_flag=True,
+              help="Also districts that have warnings only, and list their warnings.")
+@kpi_set_option
+def feedback(input_dir: Path, out: Path, province: str | None, include_warnings: bool,
+             kpi_set_path: Path | None) -> None:
+    """For each district with problems, its workbook with the problem cells marked, and an e-mail text."""
+    kpi_set = load_card(kpi_set_path)
+    result = read_round(input_dir, kpi_set, province=province)
+    with clean_errors():
+        paths = write_feedback(result, kpi_set, out, include_warnings)
+    workbooks = [p for p in paths if p.suffix == ".xlsx"]
+    for path in workbooks:
+        click.echo(f"  {path.name}")
+    click.echo(f"แบบฟอร์มแก้ไข {len(workbooks)} อำเภอ พร้อมข้อความอีเมล ที่ {out} / "
+               f"correction workbooks and e-mail texts for {len(workbooks)} districts in {out}")
 
 
 @main.command()

@@ -1,0 +1,171 @@
+"""Who has sent, who has not, who must correct: one status row per district of a round.
+
+``district_status`` turns a ``RoundResult`` (from ``batch.score_folder``) into rows; the writers
+below put them in ``status.csv`` and in a table for the terminal, with totals at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cdd_scorer.batch import STATUS_TH, DistrictResult, RoundResult, Status
+from cdd_scorer.geography import Area
+from cdd_scorer.outputs import csv_text, write_csv
+from cdd_scorer.problems import count_by_severity
+from cdd_scorer.reading import SourceFile
+
+THAI_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Thailand keeps UTC+7 all year
+STATUS_EN = {"complete": "complete", "needs_correction": "needs correction", "missing": "missing"}
+STATUS_COLUMNS = ["province_code", "district_code", "district_name_th", "district_name_en", "status",
+                  "status_th", "saved_at", "late", "errors", "warnings", "files"]
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One district: what arrived, when it was saved, and whether it must be corrected."""
+
+    area: Area
+    status: Status
+    files: tuple[str, ...]
+    saved_at: dt.datetime | None
+    late: bool
+    errors: int
+    warnings: int
+
+    @property
+    def received(self) -> bool:
+        return self.status != "missing"
+
+
+def district_status(result: RoundResult, deadline: dt.date | None = None) -> list[StatusRow]:
+    """One row per district of every province in ``result``.
+
+    The time is the workbook's saved time (of the file used, or the newest file sent when none
+    could be used); with a ``deadline`` (a date in Thailand, inclusive) a later one is late.
+    """
+    by_name = {s.name: s for s in result.sources}
+    rows = []
+    for province in result.provinces:
+        for d in province.districts:
+            files = files_of(d)
+            saved_at = _saved_at(d, [by_name[f] for f in files if f in by_name])
+            counts = count_by_severity(d.problems)
+            rows.append(StatusRow(
+                d.area, d.status, files, saved_at,
+                deadline is not None and saved_at is not None and thai_date(saved_at) > deadline,
+                counts["error"], counts["warning"]))
+    return rows
+
+
+def files_of(d: DistrictResult) -> tuple[str, ...]:
+    """Names of the files a district sent: the one used, and any refused or duplicate ones."""
+    names = [d.source.name] if d.source else []
+    names += [p.file for p in d.problems if p.file]
+    names += [p.params["other"] for p in d.problems if p.code.startswith("duplicate_")]
+    return tuple(dict.fromkeys(names))
+
+
+def _saved_at(d: DistrictResult, sources: list[SourceFile]) -> dt.datetime | None:
+    if d.source is not None:
+        return d.source.saved_at
+    times = [s.saved_at for s in sources if s.saved_at is not None]
+    return max(times, key=_as_thai_time) if times else None
+
+
+def _as_thai_time(moment: dt.datetime) -> dt.datetime:
+    """Aware times in Thai time; naive ones (LibreOffice's .ods) are already local."""
+    return moment.astimezone(THAI_TIME) if moment.tzinfo else moment.replace(tzinfo=THAI_TIME)
+
+
+def thai_date(moment: dt.datetime) -> dt.date:
+    """The calendar day in Thailand of a saved time."""
+    return _as_thai_time(moment).date()
+
+
+def be_time(moment: dt.datetime | None) -> str:
+    """``28/9/2565 14:30`` (Buddhist era, Thai time), as the clerk reads dates; empty for None."""
+    if moment is None:
+        return ""
+    local = _as_thai_time(moment)
+    return f"{be_date(local.date())} {local:%H:%M}"
+
+
+def be_date(day: dt.date) -> str:
+    """``30/9/2565``: a date in the Buddhist era."""
+    return f"{day.day}/{day.month}/{day.year + 543}"
+
+
+def all_complete(rows: list[StatusRow]) -> bool:
+    """True when every district has sent a workbook that needs no correction."""
+    return all(r.status == "complete" for r in rows)
+
+
+def status_table(rows: list[StatusRow]) -> pd.DataFrame:
+    """The columns of ``status.csv``, one row per district."""
+    records = [{
+        "province_code": r.area.province_code, "district_code": r.area.district_code,
+        "district_name_th": r.area.district_name_th, "district_name_en": r.area.district_name_en,
+        "status": r.status, "status_th": STATUS_TH[r.status],
+        "saved_at": _as_thai_time(r.saved_at).isoformat() if r.saved_at else "",
+        "late": "yes" if r.late else "", "errors": str(r.errors), "warnings": str(r.warnings),
+        "files": csv_text("; ".join(r.files)),
+    } for r in rows]
+    return pd.DataFrame(records, columns=STATUS_COLUMNS, dtype="string")
+
+
+def write_status_csv(rows: list[StatusRow], path: Path) -> Path:
+    """Write ``status.csv`` (UTF-8 with BOM, so Excel shows Thai)."""
+    return write_csv(status_table(rows), path)
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: Thai vowel and tone marks take none, wide letters two."""
+    return sum(0 if unicodedata.category(ch) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if right else text + gap
+
+
+_HEADERS = (("รหัส", "code"), ("อำเภอ", "district"), ("สถานะ", "status"), ("บันทึกเมื่อ", "saved"),
+            ("ผิด", "errors"), ("เตือน", "warnings"), ("ช้า", "late"))
+
+
+def render_status(rows: list[StatusRow], deadline: dt.date | None = None) -> str:
+    """A table for the terminal, one block per province, each ending with its totals."""
+    blocks = []
+    for code in dict.fromkeys(r.area.province_code for r in rows):
+        block = [r for r in rows if r.area.province_code == code]
+        first = block[0]
+        lines = [f"จังหวัด{first.area.province_name_th} ({first.area.province_name_en})"
+                 + (f" — กำหนดส่ง / deadline {be_date(deadline)}"
+                    if deadline else "")]
+        table = [[f"{th}/{en}" if i >= 4 else f"{th} / {en}" for i, (th, en) in enumerate(_HEADERS)]]
+        table += [[r.area.district_code, f"{r.area.district_name_th} ({r.area.district_name_en})",
+                   f"{STATUS_TH[r.status]} / {STATUS_EN[r.status]}", be_time(r.saved_at),
+                   str(r.errors) if r.received else "", str(r.warnings) if r.received else "",
+                   "ส่งช้า / late" if r.late else ""] for r in block]
+        widths = [max(display_width(line[i]) for line in table) for i in range(len(_HEADERS))]
+        for line in table:
+            cells = [_pad(cell, widths[i], right=i in (4, 5)) for i, cell in enumerate(line)]
+            lines.append("  ".join(cells).rstrip())
+        lines.append(_totals(block))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _totals(rows: list[StatusRow]) -> str:
+    count = {s: sum(1 for r in rows if r.status == s) for s in STATUS_TH}
+    late = sum(1 for r in rows if r.late)
+    return (f"รวม {len(rows)} อำเภอ: {STATUS_TH['complete']} {count['complete']}, "
+            f"{STATUS_TH['needs_correction']} {count['needs_correction']}, "
+            f"{STATUS_TH['missing']} {count['missing']}, ส่งช้า {late} / "
+            f"total {len(rows)} districts: complete {count['complete']}, needs correction "
+            f"{count['needs_correction']}, missing {count['missing']}, late {late}")
