@@ -31,6 +31,9 @@ from cdd_scorer.template import TemplateOptions, write_templates
 
 EXIT_STRICT, EXIT_USAGE, EXIT_OUTPUT = 1, 2, 3
 
+input_dir_argument = click.argument(
+    "input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
+province_option = click.option("--province", help="Only this province (DOPA code, Thai or English name).")
 kpi_set_option = click.option(
     "--kpi-set", "kpi_set_path", type=click.Path(dir_okay=False, path_type=Path),
     help="KPI card file (TOML) to use instead of the shipped FY2565 round 2 card.")
@@ -163,10 +166,10 @@ def print_summary(result: RoundResult, out: Path) -> None:
 
 
 @main.command()
-@click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
+@input_dir_argument
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Folder for consolidated.xlsx, scores.csv and issues.csv.")
-@click.option("--province", help="Score only this province (code or name).")
+@province_option
 @click.option("--method", type=click.Choice(METHODS), default="step", show_default=True,
               help="step: whole levels; linear: interpolate between numeric thresholds.")
 @click.option("--prefer", type=click.Choice(["newest"]), default=None,
@@ -185,8 +188,8 @@ def score(input_dir: Path, out: Path, province: str | None, method: str, prefer:
 
 
 @main.command()
-@click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
-@click.option("--province", help="Only this province (code or name).")
+@input_dir_argument
+@province_option
 @click.option("--deadline", default=None,
               help="Round deadline (e.g. 30/9/2565 or 2022-09-30): workbooks saved after that day are late.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
@@ -226,10 +229,10 @@ def collect(sources: tuple[Path, ...], into: Path) -> None:
 
 
 @main.command()
-@click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
+@input_dir_argument
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("feedback"),
               show_default=True, help="Folder for the correction workbooks and e-mail texts.")
-@click.option("--province", help="Only this province (code or name).")
+@province_option
 @click.option("--warnings", "include_warnings", is_flag=True,
               help="Also districts that have warnings only, and list their warnings.")
 @kpi_set_option
