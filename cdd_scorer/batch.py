@@ -15,13 +15,7 @@ from typing import Literal
 from cdd_scorer.geography import Area, area_of, districts_of, find_province
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import (
-    SPREADSHEET_SUFFIXES,
-    RawSubmission,
-    SourceFile,
-    is_lock_file,
-    read_workbook,
-)
+from cdd_scorer.reading import RawSubmission, SourceFile, read_input_file
 from cdd_scorer.scoring import (
     DistrictScore,
     Method,
@@ -34,9 +28,6 @@ from cdd_scorer.validation import CheckedValues, check_values
 Status = Literal["complete", "needs_correction", "missing"]
 STATUS_TH = {"complete": "ครบถ้วน", "needs_correction": "ต้องแก้ไข", "missing": "ยังไม่ส่ง"}
 Prefer = Literal["newest"] | None
-_KNOWN_NOT_SPREADSHEETS = {".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".csv": "CSV",
-                           ".txt": "text", ".jpg": "image", ".jpeg": "image", ".png": "image",
-                           ".zip": "zip", ".eml": "e-mail"}
 
 
 @dataclass
@@ -99,24 +90,13 @@ def list_input_files(input_dir: Path) -> list[Path]:
                               for part in p.relative_to(input_dir).parts))
 
 
-def read_one(path: Path, name: str, kpi_set: KpiSet) -> RawSubmission | list[Problem]:
-    """Read one input file (a lock file or non-spreadsheet becomes a problem)."""
-    if is_lock_file(path):
-        return [Problem("lock_file", file=name)]
-    suffix = path.suffix.lower()
-    if suffix not in SPREADSHEET_SUFFIXES:
-        kind = _KNOWN_NOT_SPREADSHEETS.get(suffix, suffix or "no extension")
-        return [Problem("not_spreadsheet", file=name, params={"detail": kind})]
-    return read_workbook(path, name, kpi_set)
-
-
 Reader = Callable[[Iterable[tuple[Path, str]], KpiSet], Iterable[RawSubmission | list[Problem]]]
 
 
 def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet
                       ) -> Iterator[RawSubmission | list[Problem]]:
     for path, name in files:
-        yield read_one(path, name, kpi_set)
+        yield read_input_file(path, name, kpi_set)
 
 
 def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",

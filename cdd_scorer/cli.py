@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from cdd_scorer import __version__
-from cdd_scorer.batch import STATUS_TH, RoundResult, score_folder
+from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, score_folder
 from cdd_scorer.collect import collect as collect_attachments
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.feedback import write_feedback
@@ -25,9 +25,11 @@ from cdd_scorer.output_files import OutputError
 from cdd_scorer.outputs import issues_table, scores_table, write_csv
 from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
+from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.scoring import METHODS
 from cdd_scorer.status import all_complete, district_status, render_status, write_status_csv
 from cdd_scorer.template import TemplateOptions, write_templates
+from cdd_scorer.workers import WorkerLimits, WorkerReader
 
 EXIT_STRICT, EXIT_USAGE, EXIT_OUTPUT = 1, 2, 3
 
@@ -123,23 +125,27 @@ def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None] | None, Ca
 
 
 def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province: str | None = None,
-               prefer: str | None = None, quiet: bool = True) -> RoundResult:
-    """Read, check and score every workbook in the input folder (with a progress bar on long runs)."""
+               prefer: str | None = None, quiet: bool = True, reader: Reader | None = None) -> RoundResult:
+    """Read, check and score every workbook in the input folder (with a progress bar on long runs).
+
+    Files are read in worker processes (``WorkerReader``) so that a file that crashes or exhausts the
+    native reader costs only that file, never the batch."""
     if not input_dir.is_dir():
         raise Fail(f"ไม่พบโฟลเดอร์ {input_dir} / input folder {input_dir} not found", EXIT_USAGE)
     with clean_errors():
         total = sum(1 for p in input_dir.rglob("*") if p.is_file())
         update, done = _progress(total, quiet)
         try:
-            return score_folder(input_dir, kpi_set, method, province, prefer, progress=update)
+            return score_folder(input_dir, kpi_set, method, province, prefer, reader=reader or WorkerReader(),
+                                progress=update)
         finally:
             done()
 
 
 def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
-                prefer: str | None, quiet: bool) -> RoundResult:
+                prefer: str | None, quiet: bool, reader: Reader | None = None) -> RoundResult:
     """Score a folder and write consolidated.xlsx, scores.csv and issues.csv."""
-    result = read_round(input_dir, kpi_set, method, province, prefer, quiet)
+    result = read_round(input_dir, kpi_set, method, province, prefer, quiet, reader)
     with clean_errors():
         write_consolidated(result, out / "consolidated.xlsx")
         write_csv(scores_table(result), out / "scores.csv")
@@ -176,12 +182,21 @@ def print_summary(result: RoundResult, out: Path) -> None:
               help="Two different files from one district: use the newest saved one.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error was found.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--jobs", type=click.IntRange(min=0), default=None,
+              help="Processes that read the files (default: one per core; 0 = read in this process).")
+@click.option("--file-timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds allowed to read one file.")
+@click.option("--max-file-mb", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Refuse input files larger than this.")
 @kpi_set_option
 def score(input_dir: Path, out: Path, province: str | None, method: str, prefer: str | None,
-          strict: bool, quiet: bool, kpi_set_path: Path | None) -> None:
+          strict: bool, quiet: bool, jobs: int | None, file_timeout: float, max_file_mb: int,
+          kpi_set_path: Path | None) -> None:
     """Read every workbook in INPUT_DIR (default: input/), check and score them."""
     kpi_set = load_card(kpi_set_path)
-    result = run_scoring(input_dir, out, kpi_set, method, province, prefer, quiet)
+    reader = WorkerReader(jobs=jobs, limits=WorkerLimits(seconds_per_file=file_timeout),
+                          safety=SafetyLimits(max_file_bytes=max_file_mb * MB))
+    result = run_scoring(input_dir, out, kpi_set, method, province, prefer, quiet, reader)
     print_summary(result, out)
     if strict and result.error_count:
         sys.exit(EXIT_STRICT)

@@ -1,27 +1,46 @@
 """Reading returned workbooks (.xlsx, .xlsm, .xls, .ods) with python-calamine.
 
-``read_workbook`` turns one file into a ``RawSubmission``: the template's metadata and the raw
-value of every input cell, with the sheet and cell it came from. It never raises for a bad file:
-it returns the problems instead, so one broken file never costs the batch.
+``read_input_file`` turns one file of the input folder into a ``RawSubmission``: the template's
+metadata and the raw value of every input cell, with the sheet and cell it came from. Every file is
+checked by ``safety.check_file`` before calamine opens it, and is opened by its content, not its
+name. It never raises for a bad file: it returns the problems instead, so one broken file never
+costs the batch. (A native crash is contained one level up, by ``workers``.)
+
+calamine reads error values (#DIV/0!) and formulas without a saved value as empty strings, so for
+input cells that come back empty the sheet XML is looked at directly (.xlsx/.xlsm and .ods).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import unescape
 
+from defusedxml import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from cdd_scorer.kpi import KpiSet
+from cdd_scorer.kpi import Field, KpiSet
 from cdd_scorer.metadata import KEY_COLUMN, META_SHEET, TemplateMetadata, split_address
 from cdd_scorer.problems import Problem
+from cdd_scorer.safety import DEFAULT_LIMITS, SafetyLimits, SpreadsheetFormat, check_file, column_number
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-MACRO_SUFFIXES = (".xlsm",)
+NOT_SPREADSHEET_KINDS = {".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".csv": "CSV", ".txt": "text",
+                         ".jpg": "image", ".jpeg": "image", ".png": "image", ".zip": "zip", ".eml": "e-mail"}
+_HASH_CHUNK = 1024 * 1024
+_XLSX_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_XLSX_VALUE = re.compile(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.DOTALL)
+_XLSX_FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_CALCEXT_NS = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,16 @@ def is_lock_file(path: Path) -> bool:
 
 
 def describe_source(path: Path, name: str) -> SourceFile:
-    data = path.read_bytes()
-    return SourceFile(path, name, hashlib.sha256(data).hexdigest(), len(data), saved_time(path))
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return SourceFile(path, name, digest.hexdigest(), size, saved_time(path))
+
+
+_SAVED_STAMP = {"docProps/core.xml": re.compile(r"<dcterms:modified\b[^>]*>([^<]+)<"),
+                "meta.xml": re.compile(r"<dc:date>([^<]+)<")}
 
 
 def saved_time(path: Path) -> dt.datetime | None:
@@ -67,13 +94,12 @@ def saved_time(path: Path) -> dt.datetime | None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            for member, tag in (("docProps/core.xml", "modified>"), ("meta.xml", "date>")):
+            for member, pattern in _SAVED_STAMP.items():
                 if member in names:
-                    text = zf.read(member)[:20000].decode("utf-8", "replace")
-                    start = text.find(tag)
-                    if start >= 0:
-                        stamp = text[start + len(tag):].split("<", 1)[0].strip()
-                        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                    with zf.open(member) as stream:
+                        found = pattern.search(stream.read(20000).decode("utf-8", "replace"))
+                    if found:
+                        return dt.datetime.fromisoformat(found.group(1).strip().replace("Z", "+00:00"))
     except (zipfile.BadZipFile, OSError, ValueError, KeyError):
         pass
     try:
@@ -82,27 +108,46 @@ def saved_time(path: Path) -> dt.datetime | None:
         return None
 
 
-def read_workbook(path: Path, name: str, kpi_set: KpiSet) -> RawSubmission | list[Problem]:
-    """Read one file's metadata and input cells, or return why it cannot be read."""
+def read_input_file(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits = DEFAULT_LIMITS
+                    ) -> RawSubmission | list[Problem]:
+    """Read one file of the input folder: lock files and non-spreadsheets become a problem."""
+    if is_lock_file(path):
+        return [Problem("lock_file", file=name)]
+    suffix = path.suffix.lower()
+    if suffix not in SPREADSHEET_SUFFIXES:
+        kind = NOT_SPREADSHEET_KINDS.get(suffix, suffix or "no extension")
+        return [Problem("not_spreadsheet", file=name, params={"detail": kind})]
+    return read_workbook(path, name, kpi_set, limits)
+
+
+def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits = DEFAULT_LIMITS
+                  ) -> RawSubmission | list[Problem]:
+    """Check one workbook, then read its metadata and input cells, or return why it cannot be read."""
+    check = check_file(path, name, limits)
+    if check.problem is not None or check.format is None:
+        return [check.problem or Problem("corrupt_file", file=name)]
     try:
         source = describe_source(path, name)
-    except OSError as exc:
-        return [Problem("read_failed", file=name, params={"detail": exc.strerror or str(exc)})]
-    if source.size == 0:
-        return [Problem("empty_file", file=name)]
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        try:
-            return _read_open_workbook(workbook, source, kpi_set)
-        finally:
-            workbook.close()
+        with path.open("rb") as stream:
+            workbook = CalamineWorkbook.from_filelike(stream)
+            try:
+                found = _read_open_workbook(workbook, source, kpi_set)
+            finally:
+                workbook.close()
     except PasswordError:
         return [Problem("encrypted_file", file=name)]
-    except (CalamineError, ValueError, OSError, zipfile.BadZipFile) as exc:
+    except OSError as exc:
+        return [Problem("read_failed", file=name, params={"detail": exc.strerror or str(exc)})]
+    except (CalamineError, ValueError, zipfile.BadZipFile) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if "password" in detail.lower() or "encrypt" in detail.lower():
             return [Problem("encrypted_file", file=name)]
         return [Problem("corrupt_file", file=name, params={"detail": detail})]
+    if isinstance(found, RawSubmission):
+        if check.has_macros:
+            found.problems.insert(0, Problem("macro_workbook", file=name))
+        _explain_empty_cells(found, check.format, kpi_set)
+    return found
 
 
 def _sheet_rows(workbook: CalamineWorkbook, sheet: str) -> list[list[Any]] | None:
@@ -121,37 +166,56 @@ def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set:
     if metadata is None:
         return [Problem("not_template", file=source.name)]
     problems: list[Problem] = []
-    if source.path.suffix.lower() in MACRO_SUFFIXES:
-        problems.append(Problem("macro_workbook", file=source.name))
     cells: dict[str, RawCell] = {}
-    sheets: dict[str, list[list[Any]] | None] = {}
-    key_col = ord(KEY_COLUMN) - ord("A")
+    sheets = _SheetCache(workbook)
     for fld in kpi_set.fields:
         address = metadata.cells.get(fld.id)
         if address is None:
             continue  # a card/template mismatch is reported by the fingerprint check
         sheet, cell = split_address(address)
-        if sheet not in sheets:
-            sheets[sheet] = _sheet_rows(workbook, sheet)
-        rows = sheets[sheet]
         row, col = _cell_index(cell)
         where = dict(file=source.name, province_code=metadata.province_code,
                      district_code=metadata.district_code, field=fld.id)
-        if rows is None:
-            problems.append(Problem("field_cell_missing", sheet=sheet, cell=cell, **where))
-            continue
-        if _at(rows, row, key_col) != fld.id:
-            moved = next((r for r, values in enumerate(rows) if _at(rows, r, key_col) == fld.id),
-                         None)
+        rows = sheets.rows(sheet)
+        if rows is None or _at(rows, row, sheets.key_col) != fld.id:
+            moved = sheets.find_key(fld.id, prefer=sheet)
             if moved is None:
                 problems.append(Problem("field_cell_missing", sheet=sheet, cell=cell, **where))
                 continue
-            new_cell = f"{cell.rstrip('0123456789')}{moved + 1}"
-            problems.append(Problem("layout_changed", sheet=sheet, cell=new_cell, **where,
-                                    params={"expected": cell, "found": new_cell}))
-            row, cell = moved, new_cell
+            new_sheet, row = moved
+            new_cell = f"{cell.rstrip('0123456789')}{row + 1}"
+            found = new_cell if new_sheet == sheet else f"{new_sheet}!{new_cell}"
+            problems.append(Problem("layout_changed", sheet=new_sheet, cell=new_cell, **where,
+                                    params={"expected": cell if new_sheet == sheet else address,
+                                            "found": found}))
+            sheet, cell, rows = new_sheet, new_cell, sheets.rows(new_sheet)
         cells[fld.id] = RawCell(sheet, cell, _at(rows, row, col))
     return RawSubmission(source, metadata, cells, problems)
+
+
+class _SheetCache:
+    """Each sheet's rows read at most once, and where each field id sits in the key column."""
+
+    def __init__(self, workbook: CalamineWorkbook):
+        self.workbook = workbook
+        self.key_col = ord(KEY_COLUMN) - ord("A")
+        self._rows: dict[str, list[list[Any]] | None] = {}
+
+    def rows(self, sheet: str) -> list[list[Any]] | None:
+        if sheet not in self._rows:
+            self._rows[sheet] = _sheet_rows(self.workbook, sheet)
+        return self._rows[sheet]
+
+    def find_key(self, field_id: str, prefer: str) -> tuple[str, int] | None:
+        """The sheet and zero-based row whose key column holds ``field_id``: the expected sheet
+        first (rows inserted or deleted), then the others (the sheet was renamed or copied)."""
+        others = [s for s in self.workbook.sheet_names if s not in (prefer, META_SHEET)]
+        for sheet in [prefer, *others]:
+            rows = self.rows(sheet) or []
+            row = next((r for r in range(len(rows)) if _at(rows, r, self.key_col) == field_id), None)
+            if row is not None:
+                return sheet, row
+        return None
 
 
 def _at(rows: list[list[Any]], row: int, col: int) -> Any:
@@ -164,7 +228,96 @@ def _at(rows: list[list[Any]], row: int, col: int) -> Any:
 def _cell_index(cell: str) -> tuple[int, int]:
     """``D12`` → (11, 3), zero-based."""
     letters = cell.rstrip("0123456789")
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + ord(ch) - ord("A") + 1
-    return int(cell[len(letters):]) - 1, col - 1
+    return int(cell[len(letters):]) - 1, column_number(letters) - 1
+
+
+# ---- what calamine shows as empty: error values and formulas without a saved value
+
+def _explain_empty_cells(raw: RawSubmission, fmt: SpreadsheetFormat, kpi_set: KpiSet) -> None:
+    """Give an empty input cell its error value (#DIV/0!…) as raw value, or note a formula without
+    a saved value (left empty). Only the sheets holding empty input cells are looked at."""
+    inspect = {"xlsx": _xlsx_hidden_values, "ods": _ods_hidden_values}.get(fmt)
+    empty = {f.id: raw.cells[f.id] for f in kpi_set.fields if f.id in raw.cells and raw.cells[f.id].value is None}
+    if inspect is None or not empty:
+        return
+    by_id = {f.id: f for f in kpi_set.fields}
+    for sheet in sorted({c.sheet for c in empty.values()}):
+        wanted = {c.cell: field_id for field_id, c in empty.items() if c.sheet == sheet}
+        try:
+            with zipfile.ZipFile(raw.source.path) as archive:
+                hidden = inspect(archive, sheet, set(wanted))
+        except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+            continue  # the values calamine read stand; nothing more can be learnt
+        for cell, (kind, text) in sorted(hidden.items()):
+            field_id = wanted[cell]
+            if kind == "error":
+                raw.cells[field_id] = RawCell(sheet, cell, text)
+            else:
+                raw.problems.append(_formula_without_value(raw, by_id[field_id], sheet, cell, text))
+
+
+def _formula_without_value(raw: RawSubmission, fld: Field, sheet: str, cell: str, formula: str) -> Problem:
+    return Problem("formula_without_value", file=raw.source.name, province_code=raw.metadata.province_code,
+                   district_code=raw.metadata.district_code, sheet=sheet, cell=cell, field=fld.id,
+                   value=formula, params={"label": fld.label_th, "label_en": fld.label_en})
+
+
+def _xlsx_hidden_values(archive: zipfile.ZipFile, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
+    """Error values and value-less formulas among ``cells``, by a regular expression over the sheet XML
+    (the file passed the safety checks, so the part is bounded and declares no entities)."""
+    part = xlsx_sheet_part(archive, sheet)
+    if part is None:
+        return {}
+    refs = "|".join(re.escape(c) for c in sorted(cells))
+    pattern = re.compile(rf'<(?:\w+:)?c\b([^>]*?)\br="({refs})"([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.DOTALL)
+    found: dict[str, tuple[str, str]] = {}
+    for before, ref, after, body in pattern.findall(archive.read(part).decode("utf-8", "replace")):
+        value = _XLSX_VALUE.search(body or "")
+        value_text = unescape(value[1]) if value else ""
+        formula = _XLSX_FORMULA.search(body or "")
+        if 't="e"' in before + after and value_text:
+            found[ref] = ("error", value_text)
+        elif formula and not value_text:
+            found[ref] = ("formula", "=" + (unescape(formula[1] or "") or "…"))
+    return found
+
+
+def xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member of the worksheet called ``sheet``, from workbook.xml and its relationships."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = next((el.get(f"{_REL_NS}id") for el in workbook.iter(f"{_XLSX_NS}sheet")
+                   if el.get("name") == sheet), None)
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((el.get("Target") for el in rels.iter(f"{_PKG_REL_NS}Relationship")
+                   if el.get("Id") == rel_id), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _ods_hidden_values(archive: zipfile.ZipFile, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
+    wanted = {_cell_index(c): c for c in cells}
+    found: dict[str, tuple[str, str]] = {}
+    in_sheet, row, col = False, 0, 0
+    with archive.open("content.xml") as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            tag = element.tag
+            if tag == f"{_TABLE_NS}table":
+                in_sheet = event == "start" and element.get(f"{_TABLE_NS}name") == sheet
+                row = 0
+            elif not in_sheet:
+                continue
+            elif tag == f"{_TABLE_NS}table-row" and event == "start":
+                col = 0
+            elif tag == f"{_TABLE_NS}table-row":
+                row += int(element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
+                element.clear()
+            elif tag in (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell") and event == "end":
+                ref = wanted.get((row, col))
+                if ref and element.get(f"{_CALCEXT_NS}value-type") == "error":
+                    found[ref] = ("error", "".join(element.itertext()).strip())
+                elif ref and element.get(f"{_TABLE_NS}formula") and not element.get(f"{_OFFICE_NS}value-type"):
+                    found[ref] = ("formula", element.get(f"{_TABLE_NS}formula", "").removeprefix("of:"))
+                col += int(element.get(f"{_TABLE_NS}number-columns-repeated", "1"))
+                element.clear()
+    return found

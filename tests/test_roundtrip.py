@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -91,7 +92,10 @@ def test_scores_csv_has_every_column_for_clean_messy_wrong_and_missing(filled_di
                       (c, "i2_households_helped", "part_exceeds_whole"),
                       (c, "i7_activities_done", "wrong_type")}
     wrong_cell = next(i for i in issues if i["code"] == "wrong_type")
-    assert wrong_cell["sheet"] and wrong_cell["cell"].startswith("D") and wrong_cell["value"] == "nine"
+    named = openpyxl.load_workbook(filled_dir / template_file_name(khon_kaen_areas[2])).defined_names
+    sheet, cell = next(iter(named["i7_activities_done"].destinations))
+    assert (wrong_cell["sheet"], wrong_cell["cell"]) == (sheet, cell.replace("$", ""))
+    assert wrong_cell["value"] == "nine"
     assert wrong_cell["file"] == template_file_name(khon_kaen_areas[2])
 
 
