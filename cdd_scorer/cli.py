@@ -84,10 +84,16 @@ def load_card(path: Path | None) -> KpiSet:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdd-scorer")
 def main() -> None:
-    """cdd-scorer: แบบฟอร์มและการคิดคะแนนตัวชี้วัด กรมการพัฒนาชุมชน.
+    """cdd-scorer: แบบฟอร์มและการคิดคะแนนตัวชี้วัด กรมการพัฒนาชุมชน / CDD KPI round.
 
-    Runs a performance-evaluation round: `generate` entry workbooks for the districts, `score`
-    the ones they send back.
+    \b
+    A round, as the provincial clerk runs it:
+      cdd-scorer generate --province ขอนแก่น   one workbook per district -> templates/
+      cdd-scorer collect saved-mails/          e-mail attachments -> input/
+      cdd-scorer status                        who has sent, who has not
+      cdd-scorer score                         -> output/consolidated.xlsx, scores.csv, issues.csv
+      cdd-scorer feedback                      correction workbooks -> feedback/
+    Try the whole round first with: cdd-scorer demo
     """
 
 
