@@ -12,11 +12,13 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils.protection import hash_password
 
 from cdd_scorer.batch import score_folder
 from cdd_scorer.demo import NO, WORKED_EXAMPLE, YES
 from cdd_scorer.filling import fill_template
 from cdd_scorer.metadata import META_SHEET, TemplateMetadata, split_address
+from cdd_scorer.output_files import OutputError
 from cdd_scorer.template import (
     DATE_FORMAT_BE,
     ENTRY_SHEET,
@@ -149,8 +151,8 @@ def test_every_sheet_and_the_workbook_structure_are_protected(workbook):
 def test_a_password_protects_sheets_and_structure(tmp_path, kpi_set, khon_kaen_areas):
     path = write_template(kpi_set, khon_kaen_areas[0], tmp_path / "locked.xlsx", TemplateOptions(password="cdd"))
     wb = openpyxl.load_workbook(path)
-    assert all(ws.protection.password for ws in wb.worksheets)
-    assert wb.security.workbookPassword
+    assert all(ws.protection.password == hash_password("cdd") for ws in wb.worksheets)
+    assert wb.security.lockStructure and wb.security.workbookPassword == hash_password("cdd")
 
 
 def test_metadata_sheet_is_very_hidden_and_locates_every_input(workbook, kpi_set):
@@ -220,6 +222,28 @@ def test_print_setup_is_a4_one_page_wide_with_titles_and_district_header(workboo
     assert entry.print_title_rows
     assert khon_kaen_areas[0].district_name_th in entry.oddHeader.left.text
     assert "&P" in entry.oddFooter.right.text
+
+
+def test_workers_write_the_same_workbooks_as_one_process_with_one_time_stamp(tmp_path, kpi_set, khon_kaen_areas):
+    areas = khon_kaen_areas[:4]
+    written: list[int] = []
+    in_workers = write_templates(kpi_set, areas, tmp_path / "workers", jobs=2, progress=written.append)
+    assert [p.name for p in in_workers] == [template_file_name(a) for a in areas]
+    assert sum(written) == len(areas)
+    stamps = {TemplateMetadata.from_rows(openpyxl.load_workbook(p)[META_SHEET].iter_rows(values_only=True)).generated_at
+              for p in in_workers}
+    assert len(stamps) == 1
+    options = TemplateOptions(generated_at=dt.datetime.fromisoformat(stamps.pop()))
+    in_one_process = write_templates(kpi_set, areas, tmp_path / "one", options, jobs=1)
+    for one, worker in zip(in_one_process, in_workers):
+        assert one.read_bytes() == worker.read_bytes(), one.name
+
+
+def test_a_workbook_a_worker_cannot_write_is_reported_in_thai_and_english(tmp_path, kpi_set, khon_kaen_areas):
+    areas = khon_kaen_areas[:3]
+    (tmp_path / template_file_name(areas[1])).mkdir()  # a folder where the workbook should go
+    with pytest.raises(OutputError, match=f"เขียนไฟล์ .*{template_file_name(areas[1])}.* cannot write"):
+        write_templates(kpi_set, areas, tmp_path, jobs=2)
 
 
 def test_file_names_are_ascii(khon_kaen_areas):
