@@ -19,7 +19,7 @@ from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, score_folder
 from cdd_scorer.collect import collect as collect_attachments
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.feedback import write_feedback
-from cdd_scorer.geography import UnknownProvinceError, districts_of, find_province
+from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
 from cdd_scorer.output_files import OutputError
 from cdd_scorer.outputs import issues_table, scores_table, write_csv
@@ -32,6 +32,7 @@ from cdd_scorer.template import TemplateOptions, write_templates
 from cdd_scorer.workers import WorkerLimits, WorkerReader
 
 EXIT_STRICT, EXIT_USAGE, EXIT_OUTPUT = 1, 2, 3
+ALL_PROVINCES = ("all", "ทั้งหมด")
 
 input_dir_argument = click.argument(
     "input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
@@ -98,7 +99,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--province", required=True, help="Province: DOPA code (40), Thai or English name.")
+@click.option("--province", required=True,
+              help="Province: DOPA code (40), Thai or English name; 'all' for every province (head office).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("templates"),
               show_default=True, help="Folder for the workbooks.")
 @click.option("--font", default="TH Sarabun New", show_default=True, help="Font of the workbooks.")
@@ -107,25 +109,37 @@ def main() -> None:
 @click.option("--clerk-phone", default="", help="The clerk's phone number.")
 @click.option("--clerk-email", default="", help="E-mail address the districts send the workbook back to.")
 @click.option("--deadline", default=None, help="Return deadline, e.g. 14/10/2565 or 2022-10-14.")
+@click.option("--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes (default: one per core from 40 districts on; 0 or 1: this process only).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @kpi_set_option
 def generate(province: str, out: Path, font: str, password: str, clerk_name: str, clerk_phone: str,
-             clerk_email: str, deadline: str | None, kpi_set_path: Path | None) -> None:
+             clerk_email: str, deadline: str | None, jobs: int | None, quiet: bool,
+             kpi_set_path: Path | None) -> None:
     """Write one entry workbook per district of a province."""
     kpi_set = load_card(kpi_set_path)
     options = TemplateOptions(font=font, password=password, clerk_name=clerk_name, clerk_phone=clerk_phone,
                               clerk_email=clerk_email, deadline=parse_date_option(deadline, "--deadline"))
     with clean_errors():
-        prov = find_province(province)
-        areas = districts_of(prov)
-        paths = write_templates(kpi_set, areas, out, options)
-    click.echo(f"เขียนแบบฟอร์ม {len(paths)} ไฟล์ของจังหวัด{prov.name_th} ที่ {out} / "
-               f"wrote {len(paths)} workbooks for {prov.name_en} into {out}")
+        provinces = cd_provinces() if province.strip().lower() in ALL_PROVINCES else [find_province(province)]
+        areas = [area for prov in provinces for area in districts_of(prov)]
+        update, done = _progress(len(areas), quiet, "เขียนแบบฟอร์ม / writing")
+        try:
+            paths = write_templates(kpi_set, areas, out, options, jobs=jobs, progress=update)
+        finally:
+            done()
+    names_th = f"จังหวัด{provinces[0].name_th}" if len(provinces) == 1 else f"{len(provinces)} จังหวัด"
+    names_en = provinces[0].name_en if len(provinces) == 1 else f"{len(provinces)} provinces"
+    click.echo(f"เขียนแบบฟอร์ม {len(paths)} ไฟล์ของ{names_th} ที่ {out} / "
+               f"wrote {len(paths)} workbooks for {names_en} into {out}")
 
 
-def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+def _progress(total: int, quiet: bool, label: str = "อ่านไฟล์ / reading"
+              ) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A progress bar on stderr for long runs; nothing when quiet, short or not on a terminal."""
     if quiet or total < 20 or not sys.stderr.isatty():
         return None, lambda: None
-    bar = click.progressbar(length=total, label="อ่านไฟล์ / reading", file=sys.stderr)
+    bar = click.progressbar(length=total, label=label, file=sys.stderr)
     bar.__enter__()
     return bar.update, lambda: bar.__exit__(None, None, None)
 

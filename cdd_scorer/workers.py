@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from cdd_scorer.kpi import KpiSet
+from cdd_scorer.parallel import worker_count
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import RawSubmission, read_input_file
 from cdd_scorer.safety import DEFAULT_LIMITS, MB, SafetyLimits
@@ -71,7 +72,7 @@ class WorkerReader:
             return
         if not tasks:
             return
-        count = max(1, min(self.jobs or os.cpu_count() or 1, len(tasks)))
+        count = worker_count(self.jobs, len(tasks))
         pool = _Pool(count, (kpi_set, self.limits, self.safety, self.read_file))
         try:
             yield from pool.run(tasks, self.limits)

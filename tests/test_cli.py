@@ -126,3 +126,16 @@ def test_score_of_an_empty_folder_still_writes_every_output(tmp_path):
     assert result.exit_code == 0, result.output
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"consolidated.xlsx", "scores.csv", "issues.csv"}
     assert "no usable workbook" in result.output
+
+
+def test_generate_all_provinces_writes_every_district_of_each(tmp_path, monkeypatch):
+    import cdd_scorer.cli as cli
+    from cdd_scorer.geography import districts_of, find_province
+
+    two_small = [find_province("75"), find_province("26")]  # สมุทรสงคราม, นครนายก
+    monkeypatch.setattr(cli, "cd_provinces", lambda: two_small)
+    result = invoke("generate", "--province", "all", "--out", str(tmp_path), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    expected = {a.district_code for p in two_small for a in districts_of(p)}
+    assert {p.name.split("_")[0] for p in tmp_path.iterdir()} == expected
+    assert "2 provinces" in result.output
