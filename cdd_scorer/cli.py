@@ -16,9 +16,7 @@ import click
 
 from cdd_scorer import __version__
 from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, score_folder
-from cdd_scorer.collect import collect as collect_attachments
 from cdd_scorer.consolidated import write_consolidated
-from cdd_scorer.feedback import write_feedback
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
 from cdd_scorer.output_files import OutputError
@@ -27,10 +25,10 @@ from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.scoring import METHODS
-from cdd_scorer.status import all_complete, district_status, render_status, write_status_csv
-from cdd_scorer.template import TemplateOptions, write_templates
 from cdd_scorer.workers import WorkerLimits, WorkerReader
 
+# Modules that only one command needs (e-mail, openpyxl, the template writer) are imported inside
+# that command, so `score` — the command a clerk waits for — does not pay for them at start-up.
 EXIT_STRICT, EXIT_USAGE, EXIT_OUTPUT = 1, 2, 3
 ALL_PROVINCES = ("all", "ทั้งหมด")
 
@@ -117,6 +115,8 @@ def generate(province: str, out: Path, font: str, password: str, clerk_name: str
              clerk_email: str, deadline: str | None, jobs: int | None, quiet: bool,
              kpi_set_path: Path | None) -> None:
     """Write one entry workbook per district of a province."""
+    from cdd_scorer.template import TemplateOptions, write_templates
+
     kpi_set = load_card(kpi_set_path)
     options = TemplateOptions(font=font, password=password, clerk_name=clerk_name, clerk_phone=clerk_phone,
                               clerk_email=clerk_email, deadline=parse_date_option(deadline, "--deadline"))
@@ -234,6 +234,8 @@ def score(input_dir: Path, out: Path, province: str | None, method: str, prefer:
 def status(input_dir: Path, province: str | None, deadline: str | None, out: Path, strict: bool,
            kpi_set_path: Path | None) -> None:
     """Who has sent, who has not, who needs correction (table and status.csv)."""
+    from cdd_scorer.status import all_complete, district_status, render_status, write_status_csv
+
     kpi_set = load_card(kpi_set_path)
     day = parse_date_option(deadline, "--deadline")
     rows = district_status(read_round(input_dir, kpi_set, province=province), day)
@@ -251,6 +253,8 @@ def status(input_dir: Path, province: str | None, deadline: str | None, out: Pat
               show_default=True, help="Input folder that receives the workbooks.")
 def collect(sources: tuple[Path, ...], into: Path) -> None:
     """Take spreadsheet attachments out of saved e-mails (.eml, mbox) and .zip archives."""
+    from cdd_scorer.collect import collect as collect_attachments
+
     with clean_errors():
         report = collect_attachments(list(sources), into)
     for entry in report.entries:
@@ -274,6 +278,8 @@ def collect(sources: tuple[Path, ...], into: Path) -> None:
 def feedback(input_dir: Path, out: Path, province: str | None, include_warnings: bool,
              kpi_set_path: Path | None) -> None:
     """For each district with problems, its workbook with the problem cells marked, and an e-mail text."""
+    from cdd_scorer.feedback import write_feedback
+
     kpi_set = load_card(kpi_set_path)
     result = read_round(input_dir, kpi_set, province=province)
     with clean_errors():
@@ -311,6 +317,7 @@ def kpis(kpi_set_path: Path | None) -> None:
 def demo(workdir: Path) -> None:
     """Run a whole round on the embedded default: generate, fill with synthetic answers, score."""
     from cdd_scorer.demo import DEMO_PROVINCE, fill_demo_inputs
+    from cdd_scorer.template import write_templates
 
     kpi_set = load_card(None)
     with clean_errors():
