@@ -20,10 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from cdd_scorer import excel_formulas as xf
+from cdd_scorer import xlsx
 from cdd_scorer.batch import STATUS_TH, DistrictResult, ProvinceResult, RoundResult
 from cdd_scorer.geography import area_of
 from cdd_scorer.kpi import Condition, Field, Kpi, KpiSet, Scorecard
@@ -79,16 +77,12 @@ def status_guard(status_ref: str, formula: str) -> str:
 
 def sorted_positions(values: Sequence[float | None]) -> list[int]:
     """Chart order: highest first, ties in district order, districts without a score last."""
-    scored = [v for v in values if v is not None]
-    out, seen_scored, seen_blank = [], [], 0
-    for v in values:
-        if v is None:
-            seen_blank += 1
-            out.append(len(scored) + seen_blank)
-        else:
-            out.append(1 + sum(1 for q in scored if q > v) + seen_scored.count(v))
-            seen_scored.append(v)
-    return out
+    scored = sorted((i for i, v in enumerate(values) if v is not None), key=lambda i: -values[i])
+    order = scored + [i for i, v in enumerate(values) if v is None]
+    positions = [0] * len(values)
+    for position, i in enumerate(order, start=1):
+        positions[i] = position
+    return positions
 
 
 @dataclass
@@ -152,7 +146,7 @@ class _Writer:
     def reference(self, ws, row: int, col: int, sheet: str, src_row: int, src_col: int, fmt=None
                   ) -> None:
         """A formula that shows another sheet's cell, with that cell's cached value."""
-        target = f"'{sheet}'!{xl_rowcol_to_cell(src_row, src_col, True, True)}"
+        target = f"'{sheet}'!{xlsx.absolute_ref(src_row, src_col)}"
         self.formula(ws, row, col, target, self.cached.get((sheet, src_row, src_col), ""), fmt)
 
     def marker(self, ws, row: int, col: int, text: str, fmt=None) -> None:
@@ -180,8 +174,8 @@ class _Writer:
     # ------------------------------------------------------------------ workbook
     def write(self, path: Path) -> None:
         when = self._document_time()
-        wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                             "strings_to_urls": False})
+        wb = xlsx.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                       "strings_to_urls": False})
         wb.set_properties({"title": f"{self.ks.title_th} — สรุปผล", "subject": self.ks.round_th,
                            "company": "กรมการพัฒนาชุมชน", "created": when})
         self.wb = wb
@@ -283,7 +277,7 @@ class _Writer:
         ws.set_column(5, 5, 40)
 
         def name(defined: str, row: int, col: int) -> None:
-            wb.define_name(defined, f"='{CRITERIA_SHEET}'!{xl_rowcol_to_cell(row, col, True, True)}")
+            wb.define_name(defined, f"='{CRITERIA_SHEET}'!{xlsx.absolute_ref(row, col)}")
 
         row = 3
         ws.write_string(row, 0, "น้ำหนักรายการประเมิน / Scorecard weights (ร้อยละ, รวม 100)", f["section"])
@@ -440,7 +434,7 @@ class _Writer:
             self.value(ws, row, c, values.get(fid), ks.field(fid))
 
         def ref(field_id: str) -> str:
-            return xl_rowcol_to_cell(row, cols.fields[field_id])
+            return xlsx.cell_ref(row, cols.fields[field_id])
 
         for kpi in sc.kpis:
             score = d.score.kpis[kpi.id]
@@ -455,7 +449,7 @@ class _Writer:
             self.formula(ws, *wcell, xf.applicable_weight(kpi, ref, xf.weight_name(kpi)),
                          kpi.weight if score.applicable else 0, f["weight"])
         card = d.score.scorecards[sc.id]
-        status_ref = xl_rowcol_to_cell(row, 3)
+        status_ref = xlsx.cell_ref(row, 3)
         self._scorecard_cells(ws, row, cols, sc, card.score, card.percent,
                               guard=lambda formula: status_guard(status_ref, formula))
 
@@ -467,14 +461,14 @@ class _Writer:
         result_ref = None
         result = kpi_result(kpi, values, ks.result_decimals)
         if kpi.id in cols.result:
-            result_ref = xl_rowcol_to_cell(row, cols.result[kpi.id])
+            result_ref = xlsx.cell_ref(row, cols.result[kpi.id])
             self.formula(ws, row, cols.result[kpi.id], xf.result(kpi, ref, ks.result_decimals), result,
                          f["result"])
         level_col = cols.level[kpi.id]
         step_formula = guard(xf.level(kpi, ref, result_ref, xf.named_crit))
         if self.linear:
             step_col = cols.step[kpi.id]
-            step_ref = xl_rowcol_to_cell(row, step_col)
+            step_ref = xlsx.cell_ref(row, step_col)
             step = None if level is None else step_level(kpi, values, result)
             self.formula(ws, row, step_col, step_formula, step, f["level"])
             linear = (xf.linear_level(kpi, step_ref, result_ref, xf.named_crit, ks.score_decimals)
@@ -482,7 +476,7 @@ class _Writer:
             self.formula(ws, row, level_col, f'IF(ISNUMBER({step_ref}),{linear},"")', level, f["level"])
         else:
             self.formula(ws, row, level_col, step_formula, level, f["level"])
-        level_ref = xl_rowcol_to_cell(row, level_col)
+        level_ref = xlsx.cell_ref(row, level_col)
         points = None if level is None else kpi.weight * level
         self.formula(ws, row, cols.points[kpi.id], xf.points(level_ref, xf.weight_name(kpi)), points,
                      f["points"])
@@ -490,11 +484,11 @@ class _Writer:
     def _scorecard_cells(self, ws, row: int, cols: _Columns, sc: Scorecard, score: float | None,
                          percent: float | None, guard: Callable[[str], str] = lambda x: x) -> None:
         ks = self.ks
-        points = [xl_rowcol_to_cell(row, cols.points[k.id]) for k in sc.kpis]
-        weights = [xl_rowcol_to_cell(row, cols.weight[k.id]) for k in sc.kpis]
+        points = [xlsx.cell_ref(row, cols.points[k.id]) for k in sc.kpis]
+        weights = [xlsx.cell_ref(row, cols.weight[k.id]) for k in sc.kpis]
         self.formula(ws, row, cols.score, guard(xf.scorecard_score(points, weights, ks.score_decimals)),
                      score, self.f["score"])
-        score_ref = xl_rowcol_to_cell(row, cols.score)
+        score_ref = xlsx.cell_ref(row, cols.score)
         self.formula(ws, row, cols.percent, xf.scorecard_percent(score_ref, ks.percent_decimals), percent,
                      self.f["percent"])
 
@@ -524,10 +518,10 @@ class _Writer:
         first, last = agg.rows.start, agg.rows.stop - 1
 
         def span(col: int) -> str:
-            return f"{xl_rowcol_to_cell(first, col, True, True)}:{xl_rowcol_to_cell(last, col, True, True)}"
+            return f"{xlsx.absolute_ref(first, col)}:{xlsx.absolute_ref(last, col)}"
 
         def ref(field_id: str) -> str:
-            return xl_rowcol_to_cell(row, cols.fields[field_id])
+            return xlsx.cell_ref(row, cols.fields[field_id])
 
         for kpi in sc.kpis:
             score = agg.score.kpis[kpi.id]
@@ -554,7 +548,7 @@ class _Writer:
                 self.formula(ws, row, cols.level[kpi.id],
                              f'IF(COUNT({levels})=0,"",ROUND(AVERAGE({levels}),{ks.score_decimals}))',
                              score.level, f["level"])
-                level_ref = xl_rowcol_to_cell(row, cols.level[kpi.id])
+                level_ref = xlsx.cell_ref(row, cols.level[kpi.id])
                 self.formula(ws, row, cols.points[kpi.id], xf.points(level_ref, weight),
                              score.points, f["points"])
                 applicable_weight = (f"IF(COUNT({levels})>0,{weight},"
@@ -594,15 +588,15 @@ class _Writer:
         ws.set_column(level_col, level_col + len(ks.kpis) - 1, 7)
         for prov in self.result.provinces:
             rows = [self.row_of[d.area.district_code] for d in prov.districts]
-            overall_range = (f"{xl_rowcol_to_cell(min(rows), overall_col, True, True)}:"
-                             f"{xl_rowcol_to_cell(max(rows), overall_col, True, True)}")
+            overall_range = (f"{xlsx.absolute_ref(min(rows), overall_col)}:"
+                             f"{xlsx.absolute_ref(max(rows), overall_col)}")
             for d in prov.districts:
                 row = self.row_of[d.area.district_code]
                 self._district_label(ws, row, d)
                 if d.score is None:
                     continue
                 self._score_cells(ws, row, d.score)
-                overall_ref = xl_rowcol_to_cell(row, overall_col)
+                overall_ref = xlsx.cell_ref(row, overall_col)
                 self.formula(ws, row, overall_col + 2, xf.rank(overall_ref, overall_range), d.rank, f["rank"])
         for agg in self.aggregates:
             row = self.aggregate_row[agg.label]
@@ -634,13 +628,13 @@ class _Writer:
             cols, sheet = self.columns[sc.id], DETAIL_SHEETS.get(sc.id, sc.name_th[:31])
             self.reference(ws, row, col, sheet, row, cols.score, f["score"])
             self.reference(ws, row, col + 1, sheet, row, cols.percent, f["percent"])
-            percent_refs.append(xl_rowcol_to_cell(row, col + 1))
+            percent_refs.append(xlsx.cell_ref(row, col + 1))
             col += 2
         weights = [xf.scorecard_weight_name(sc.id) for sc in ks.scorecards]
         self.formula(ws, row, col, xf.overall_percent(percent_refs, weights, ks.percent_decimals),
                      score.overall_percent, f["percent"])
         bands = range(1, len(ks.rating_bands) + 1)
-        self.formula(ws, row, col + 1, xf.rating(xl_rowcol_to_cell(row, col), ks.rating_bands,
+        self.formula(ws, row, col + 1, xf.rating(xlsx.cell_ref(row, col), ks.rating_bands,
                                                  [rating_min_name(i) for i in bands],
                                                  [rating_name_name(i) for i in bands]),
                      score.rating.name_th if score.rating else None, f["cell"])
@@ -716,9 +710,9 @@ class _Writer:
                 self.reference(ws, row, overall_col + j, SUMMARY_SHEET, src, self.summary_cols["overall"] + j,
                                f["percent"] if j == 0 else f["cell"])
             if agg.province is not None:
-                overall_range = (f"{xl_rowcol_to_cell(FIRST_ROW, overall_col, True, True)}:"
-                                 f"{xl_rowcol_to_cell(last_province, overall_col, True, True)}")
-                self.formula(ws, row, overall_col + 2, xf.rank(xl_rowcol_to_cell(row, overall_col), overall_range),
+                overall_range = (f"{xlsx.absolute_ref(FIRST_ROW, overall_col)}:"
+                                 f"{xlsx.absolute_ref(last_province, overall_col)}")
+                self.formula(ws, row, overall_col + 2, xf.rank(xlsx.cell_ref(row, overall_col), overall_range),
                              ranks[i], f["rank"])
             for j in range(len(ks.kpis)):
                 self.reference(ws, row, first_level + j, SUMMARY_SHEET, src, self.summary_cols["level"] + j,
@@ -866,21 +860,21 @@ class _Writer:
                                   "ร้อยละภาพรวม\nOverall %"], f["header"])
         ws.set_row(top + 1, 44)
         start = top + 2
-        everyone = (f"'{SUMMARY_SHEET}'!{xl_rowcol_to_cell(first, overall_col, True, True)}:"
-                    f"{xl_rowcol_to_cell(last, overall_col, True, True)}")
-        names = (f"'{SUMMARY_SHEET}'!{xl_rowcol_to_cell(first, 2, True, True)}:"
-                 f"{xl_rowcol_to_cell(last, 2, True, True)}")
-        positions_range = (f"{xl_rowcol_to_cell(start, 0, True, True)}:"
-                           f"{xl_rowcol_to_cell(start + len(overall) - 1, 0, True, True)}")
+        everyone = (f"'{SUMMARY_SHEET}'!{xlsx.absolute_ref(first, overall_col)}:"
+                    f"{xlsx.absolute_ref(last, overall_col)}")
+        names = (f"'{SUMMARY_SHEET}'!{xlsx.absolute_ref(first, 2)}:"
+                 f"{xlsx.absolute_ref(last, 2)}")
+        positions_range = (f"{xlsx.absolute_ref(start, 0)}:"
+                           f"{xlsx.absolute_ref(start + len(overall) - 1, 0)}")
         for i in range(len(overall)):
             row = start + i
-            v = f"'{SUMMARY_SHEET}'!{xl_rowcol_to_cell(first + i, overall_col)}"
-            upto = (f"'{SUMMARY_SHEET}'!{xl_rowcol_to_cell(first, overall_col, True, True)}:"
-                    f"{xl_rowcol_to_cell(first + i, overall_col)}")
+            v = f"'{SUMMARY_SHEET}'!{xlsx.cell_ref(first + i, overall_col)}"
+            upto = (f"'{SUMMARY_SHEET}'!{xlsx.absolute_ref(first, overall_col)}:"
+                    f"{xlsx.cell_ref(first + i, overall_col)}")
             self.formula(ws, row, 0, f"IF(ISNUMBER({v}),RANK({v},{everyone},0)+COUNTIF({upto},{v})-1,"
                                      f"COUNT({everyone})+{i + 1}-COUNT({upto}))", positions[i], f["count"])
             ws.write_number(row, 1, i + 1, f["count"])
-            match = f"MATCH({xl_rowcol_to_cell(row, 1)},{positions_range},0)"
+            match = f"MATCH({xlsx.cell_ref(row, 1)},{positions_range},0)"
             self.formula(ws, row, 2, f"INDEX({names},{match})",
                          self.districts[at_position[i + 1]].area.district_name_th, f["cell"])
             picked = f"INDEX({everyone},{match})"
@@ -899,8 +893,8 @@ class _Writer:
         for i, kpi in enumerate(ks.kpis):
             row = start + i
             sheet, col = DETAIL_SHEETS.get(kpi.scorecard), self.columns[kpi.scorecard].level[kpi.id]
-            levels = (f"'{sheet}'!{xl_rowcol_to_cell(first, col, True, True)}:"
-                      f"{xl_rowcol_to_cell(last, col, True, True)}")
+            levels = (f"'{sheet}'!{xlsx.absolute_ref(first, col)}:"
+                      f"{xlsx.absolute_ref(last, col)}")
             ws.write_string(row, 0, kpi.id, f["cell"])
             found = [d.score.kpis[kpi.id].level for d in self.districts
                      if d.score and d.score.kpis[kpi.id].level is not None]

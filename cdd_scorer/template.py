@@ -24,12 +24,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import xlsxwriter
 from pythainlp.util import arabic_digit_to_thai_digit, thai_strftime
 from xlsxwriter.utility import xl_rowcol_to_cell
-from xlsxwriter.worksheet import Worksheet
 
-from cdd_scorer import __version__, parallel
+from cdd_scorer import __version__, parallel, xlsx
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import Field, Kpi, KpiSet
@@ -149,32 +147,13 @@ def password_hash(password: str) -> str:
     return f"{digest ^ len(password) ^ 0xCE4B:X}"
 
 
-class _Worksheet(Worksheet):
-    """XlsxWriter rewrites every formula with about 180 regular expressions (Excel's newer functions);
-    the same few hundred formulas come back in every district's workbook, so each is rewritten once.
-    Should a new XlsxWriter rename the method, only the speed is lost."""
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        return _prepared_formula(formula, bool(expand_future_functions or self.use_future_functions))
-
-
-_PLAIN_WORKSHEET = Worksheet()
-
-
-@lru_cache(maxsize=4096)
-def _prepared_formula(formula: str, expand_future_functions: bool) -> str:
-    return _PLAIN_WORKSHEET._prepare_formula(formula, expand_future_functions)
-
-
-class _Workbook(xlsxwriter.Workbook):
+class _Workbook(xlsx.Workbook):
     """A workbook whose structure is locked (no sheet added, deleted, renamed or unhidden).
 
     XlsxWriter has no API for it, so the ``workbookProtection`` element is written after ``workbookPr``
     (its place in ECMA-376), which saves unzipping and rezipping every file. Should a new XlsxWriter
     rename ``_write_workbook_pr``, the protection tests fail.
     """
-
-    worksheet_class = _Worksheet
 
     def __init__(self, filename: str, options: dict, structure_password: str = ""):
         super().__init__(filename, options)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import html
 import re
 import tomllib
 import zipfile
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from xlsxwriter.worksheet import Worksheet
 
 from cdd_scorer import excel_formulas as xf
+from cdd_scorer import xlsx
 from cdd_scorer.batch import STATUS_TH, RoundResult, score_folder
 from cdd_scorer.consolidated import (
     CHARTS_SHEET,
@@ -95,12 +98,19 @@ def round_result(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Ro
 
 
 @pytest.fixture(scope="module")
-def workbooks(tmp_path_factory, round_result, libreoffice) -> dict[str, tuple[Path, Path]]:
-    """step, linear and what-if workbooks with their LibreOffice-recalculated copies (one soffice run)."""
+def written(tmp_path_factory, round_result) -> tuple[Path, Path]:
+    """The step and the linear workbook of the round."""
     out = tmp_path_factory.mktemp("consolidated")
     step = write_consolidated(round_result, out / "step.xlsx", generated_at=GENERATED)
     linear_result = rescore(round_result, round_result.kpi_set, "linear")
-    linear = write_consolidated(linear_result, out / "linear.xlsx", generated_at=GENERATED)
+    return step, write_consolidated(linear_result, out / "linear.xlsx", generated_at=GENERATED)
+
+
+@pytest.fixture(scope="module")
+def workbooks(written, libreoffice) -> dict[str, tuple[Path, Path]]:
+    """step, linear and what-if workbooks with their LibreOffice-recalculated copies (one soffice run)."""
+    step, linear = written
+    out = step.parent
     whatif = out / "whatif.xlsx"
     wb = openpyxl.load_workbook(step)
     for name, value in CRITERIA_CHANGES.items():
@@ -309,3 +319,47 @@ def test_same_input_gives_identical_bytes(tmp_path, round_result):
 
 def test_chart_order_puts_the_highest_first_ties_in_order_and_unscored_last():
     assert sorted_positions([50.0, None, 70.0, 50.0, None]) == [2, 4, 1, 3, 5]
+
+
+def test_chart_order_of_many_ties_follows_district_order():
+    values = [10.0, None, 10.0, 30.0, 10.0, None, 30.0]
+    assert sorted_positions(values) == [3, 6, 4, 1, 5, 7, 2]
+
+
+def written_formulas(path: Path) -> list[str]:
+    """Every formula of a workbook's sheets as stored (cells, conditional formats, validations)."""
+    with zipfile.ZipFile(path) as zf:
+        parts = [zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+    return [html.unescape(f) for part in parts
+            for f in re.findall(r"<(?:f|formula|formula1|formula2)(?: [^>]*)?>([^<]*)</", part)]
+
+
+def called_functions(formula: str) -> set[str]:
+    without_text = re.sub(r'"(?:[^"]|"")*"', '""', formula)
+    return set(re.findall(r"([A-Za-z_][\w.]*)\(", without_text))
+
+
+def test_our_workbooks_call_only_functions_xlsxwriter_leaves_alone(written, template_dir):
+    """A new function (XLOOKUP, SWITCH…) fails here: add it to ``xlsx.PLAIN_FUNCTIONS`` only if XlsxWriter
+    does not rename it, otherwise its formulas take XlsxWriter's slow path."""
+    paths = [*written, *sorted(template_dir.glob("*.xlsx"))[:1]]
+    called = {name for path in paths for f in written_formulas(path) for name in called_functions(f)}
+    assert {"IF", "ROUND", "COUNTIFS", "SUMPRODUCT", "RANK", "CHOOSE", "DATE"} <= called
+    assert called <= xlsx.PLAIN_FUNCTIONS
+
+
+@pytest.mark.parametrize("name", sorted(xlsx.PLAIN_FUNCTIONS))
+def test_xlsxwriter_does_not_rename_the_plain_functions(name):
+    for before in ("", "1+", "1 ", "("):
+        assert Worksheet()._prepare_formula(f"={before}{name}(A1)") == f"{before}{name}(A1)"
+
+
+def test_formulas_are_prepared_exactly_as_xlsxwriter_does(written):
+    ours = ["=" + f for path in written for f in written_formulas(path)]
+    others = ["=XLOOKUP(A1,B:B,C:C)", "{=SORT(A1:A3)}", "=_xlfn.XLOOKUP(A1,B:B,C:C)", "=IF(A1,SINGLE(B1))",
+              "=IF(A1,XSINGLE(B1))", '=IF(A1,"FILTER(x)","")', "=sort(A1:A3)", "=N(SWITCH(A1,1,2))",
+              "=IF(1,STDEV.S(A1:A3))", "=ROUND(A1,0)", "{=ROUND(A1,0)}", "=1+2", "A1*2"]
+    sheet = Worksheet()
+    for formula in ours + others:
+        for expand in (False, True):
+            assert xlsx.prepared_formula(formula, expand) == sheet._prepare_formula(formula, expand), formula
