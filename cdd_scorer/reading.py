@@ -2,9 +2,10 @@
 
 ``read_input_file`` turns one file of the input folder into a ``RawSubmission``: the template's
 metadata and the raw value of every input cell, with the sheet and cell it came from. Every file is
-checked by ``safety.check_file`` before calamine opens it, and is opened by its content, not its
+checked by ``safety.open_checked`` before calamine opens it, and is opened by its content, not its
 name. It never raises for a bad file: it returns the problems instead, so one broken file never
-costs the batch. (A native crash is contained one level up, by ``workers``.)
+costs the batch. (A native crash is contained one level up, by ``workers``.) The file is read from
+disk once: the checks, the hash, the saved time and calamine all use the same bytes.
 
 calamine reads error values (#DIV/0!) and formulas without a saved value as empty strings, so for
 input cells that come back empty the sheet XML is looked at directly (.xlsx/.xlsm and .ods).
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import unescape
 
 from defusedxml import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
@@ -27,15 +29,22 @@ from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 from cdd_scorer.kpi import Field, KpiSet
 from cdd_scorer.metadata import KEY_COLUMN, META_SHEET, TemplateMetadata, split_address
 from cdd_scorer.problems import Problem
-from cdd_scorer.safety import DEFAULT_LIMITS, SafetyLimits, SpreadsheetFormat, check_file, column_number
+from cdd_scorer.safety import (
+    DEFAULT_LIMITS,
+    FileContent,
+    SafetyLimits,
+    SpreadsheetFormat,
+    column_number,
+    open_checked,
+)
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 NOT_SPREADSHEET_KINDS = {".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".csv": "CSV", ".txt": "text",
                          ".jpg": "image", ".jpeg": "image", ".png": "image", ".zip": "zip", ".eml": "e-mail"}
-_HASH_CHUNK = 1024 * 1024
-_XLSX_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_XLSX_SHEET = re.compile(r"<(?:\w+:)?sheet\s([^>]*)>")
+_XLSX_RELATIONSHIP = re.compile(r"<(?:\w+:)?Relationship\s([^>]*)>")
+_XML_ATTRIBUTE = re.compile(r"""([\w.-]+(?::[\w.-]+)?)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_XLSX_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
 _XLSX_VALUE = re.compile(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.DOTALL)
 _XLSX_FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
 _TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -76,32 +85,25 @@ def is_lock_file(path: Path) -> bool:
     return path.name.startswith("~$") or path.name.startswith(".~lock.")
 
 
-def describe_source(path: Path, name: str) -> SourceFile:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(_HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return SourceFile(path, name, digest.hexdigest(), size, saved_time(path))
+def describe_source(path: Path, name: str, content: FileContent) -> SourceFile:
+    """The sources-sheet row of a file whose bytes were read (``content``)."""
+    return SourceFile(path, name, hashlib.sha256(content.data).hexdigest(), len(content.data),
+                      saved_time(path, content))
 
 
 _SAVED_STAMP = {"docProps/core.xml": re.compile(r"<dcterms:modified\b[^>]*>([^<]+)<"),
                 "meta.xml": re.compile(r"<dc:date>([^<]+)<")}
 
 
-def saved_time(path: Path) -> dt.datetime | None:
+def saved_time(path: Path, content: FileContent) -> dt.datetime | None:
     """When the workbook was last saved: its own properties when it has them, else the file's."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            for member, pattern in _SAVED_STAMP.items():
-                if member in names:
-                    with zf.open(member) as stream:
-                        found = pattern.search(stream.read(20000).decode("utf-8", "replace"))
-                    if found:
-                        return dt.datetime.fromisoformat(found.group(1).strip().replace("Z", "+00:00"))
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
-        pass
+    for member, pattern in _SAVED_STAMP.items():
+        try:
+            found = pattern.search(content.read(member)[:20000].decode("utf-8", "replace"))
+            if found:
+                return dt.datetime.fromisoformat(found.group(1).strip().replace("Z", "+00:00"))
+        except (KeyError, ValueError, zipfile.BadZipFile):
+            continue
     try:
         return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     except OSError:
@@ -123,17 +125,24 @@ def read_input_file(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits
 def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits = DEFAULT_LIMITS
                   ) -> RawSubmission | list[Problem]:
     """Check one workbook, then read its metadata and input cells, or return why it cannot be read."""
-    check = check_file(path, name, limits)
-    if check.problem is not None or check.format is None:
+    check, content = open_checked(path, name, limits)
+    if content is None or check.problem is not None or check.format is None:
         return [check.problem or Problem("corrupt_file", file=name)]
     try:
-        source = describe_source(path, name)
-        with path.open("rb") as stream:
-            workbook = CalamineWorkbook.from_filelike(stream)
-            try:
-                found = _read_open_workbook(workbook, source, kpi_set)
-            finally:
-                workbook.close()
+        return _read_checked(path, name, kpi_set, check.format, check.has_macros, content)
+    finally:
+        content.close()
+
+
+def _read_checked(path: Path, name: str, kpi_set: KpiSet, fmt: SpreadsheetFormat, has_macros: bool,
+                  content: FileContent) -> RawSubmission | list[Problem]:
+    try:
+        source = describe_source(path, name, content)
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content.data))
+        try:
+            found = _read_open_workbook(workbook, source, kpi_set)
+        finally:
+            workbook.close()
     except PasswordError:
         return [Problem("encrypted_file", file=name)]
     except OSError as exc:
@@ -144,9 +153,9 @@ def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits =
             return [Problem("encrypted_file", file=name)]
         return [Problem("corrupt_file", file=name, params={"detail": detail})]
     if isinstance(found, RawSubmission):
-        if check.has_macros:
+        if has_macros:
             found.problems.insert(0, Problem("macro_workbook", file=name))
-        _explain_empty_cells(found, check.format, kpi_set)
+        _explain_empty_cells(found, fmt, kpi_set, content)
     return found
 
 
@@ -233,9 +242,10 @@ def _cell_index(cell: str) -> tuple[int, int]:
 
 # ---- what calamine shows as empty: error values and formulas without a saved value
 
-def _explain_empty_cells(raw: RawSubmission, fmt: SpreadsheetFormat, kpi_set: KpiSet) -> None:
+def _explain_empty_cells(raw: RawSubmission, fmt: SpreadsheetFormat, kpi_set: KpiSet, content: FileContent) -> None:
     """Give an empty input cell its error value (#DIV/0!…) as raw value, or note a formula without
-    a saved value (left empty). Only the sheets holding empty input cells are looked at."""
+    a saved value (left empty). Optional cells too: a blank note costs a byte search, and an error or a
+    formula there is as wrong as anywhere. Only the sheets holding empty input cells are looked at."""
     inspect = {"xlsx": _xlsx_hidden_values, "ods": _ods_hidden_values}.get(fmt)
     empty = {f.id: raw.cells[f.id] for f in kpi_set.fields if f.id in raw.cells and raw.cells[f.id].value is None}
     if inspect is None or not empty:
@@ -244,9 +254,8 @@ def _explain_empty_cells(raw: RawSubmission, fmt: SpreadsheetFormat, kpi_set: Kp
     for sheet in sorted({c.sheet for c in empty.values()}):
         wanted = {c.cell: field_id for field_id, c in empty.items() if c.sheet == sheet}
         try:
-            with zipfile.ZipFile(raw.source.path) as archive:
-                hidden = inspect(archive, sheet, set(wanted))
-        except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+            hidden = inspect(content, sheet, set(wanted))
+        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
             continue  # the values calamine read stand; nothing more can be learnt
         for cell, (kind, text) in sorted(hidden.items()):
             field_id = wanted[cell]
@@ -262,62 +271,84 @@ def _formula_without_value(raw: RawSubmission, fld: Field, sheet: str, cell: str
                    value=formula, params={"label": fld.label_th, "label_en": fld.label_en})
 
 
-def _xlsx_hidden_values(archive: zipfile.ZipFile, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
-    """Error values and value-less formulas among ``cells``, by a regular expression over the sheet XML
-    (the file passed the safety checks, so the part is bounded and declares no entities)."""
-    part = xlsx_sheet_part(archive, sheet)
+def _xlsx_hidden_values(content: FileContent, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
+    """Error values and value-less formulas among ``cells``, from the sheet XML (the file passed the
+    safety checks, so the part is bounded and declares no entities)."""
+    part = xlsx_sheet_part(content, sheet)
     if part is None:
         return {}
-    refs = "|".join(re.escape(c) for c in sorted(cells))
-    pattern = re.compile(rf'<(?:\w+:)?c\b([^>]*?)\br="({refs})"([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.DOTALL)
+    xml = content.read(part)
     found: dict[str, tuple[str, str]] = {}
-    for before, ref, after, body in pattern.findall(archive.read(part).decode("utf-8", "replace")):
-        value = _XLSX_VALUE.search(body or "")
+    for ref, (attributes, body) in _xlsx_cells(xml, cells).items():
+        value = _XLSX_VALUE.search(body)
         value_text = unescape(value[1]) if value else ""
-        formula = _XLSX_FORMULA.search(body or "")
-        if 't="e"' in before + after and value_text:
+        formula = _XLSX_FORMULA.search(body)
+        if 't="e"' in attributes and value_text:
             found[ref] = ("error", value_text)
         elif formula and not value_text:
             found[ref] = ("formula", "=" + (unescape(formula[1] or "") or "…"))
     return found
 
 
-def xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+def _xlsx_cells(xml: bytes, refs: set[str]) -> dict[str, tuple[str, str]]:
+    """The attributes and content of the ``<c>`` elements ``refs`` that have content (an empty styled
+    input cell is ``<c r="C20" s="5"/>``): a byte search per cell, not a parse of the sheet."""
+    start = max(xml.find(b"sheetData"), 0)  # <selection sqref="C20"> comes before the cells
+    cells: dict[str, tuple[str, str]] = {}
+    for ref in refs:
+        needle = f'r="{ref}"'.encode()
+        at = xml.find(needle, start)
+        while at >= 0:
+            cell = _XLSX_CELL.match(xml, xml.rfind(b"<", start, at))
+            if cell and cell.start(1) <= at < cell.end(1) and xml[at - 1:at].isspace():
+                if cell[2]:
+                    cells[ref] = (cell[1].decode("utf-8", "replace"), cell[2].decode("utf-8", "replace"))
+                break
+            at = xml.find(needle, at + 1)
+    return cells
+
+
+def _xml_attributes(tag_text: str) -> dict[str, str]:
+    """An element's attributes by local name (``r:id`` → ``id``), entities resolved."""
+    return {key.rpartition(":")[2]: unescape(double or single) for key, double, single in
+            _XML_ATTRIBUTE.findall(tag_text)}
+
+
+def xlsx_sheet_part(content: FileContent | zipfile.ZipFile, sheet: str) -> str | None:
     """The zip member of the worksheet called ``sheet``, from workbook.xml and its relationships."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rel_id = next((el.get(f"{_REL_NS}id") for el in workbook.iter(f"{_XLSX_NS}sheet")
-                   if el.get("name") == sheet), None)
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    target = next((el.get("Target") for el in rels.iter(f"{_PKG_REL_NS}Relationship")
-                   if el.get("Id") == rel_id), None)
+    workbook = content.read("xl/workbook.xml").decode("utf-8", "replace")
+    rel_id = next((attrs.get("id") for attrs in map(_xml_attributes, _XLSX_SHEET.findall(workbook))
+                   if attrs.get("name") == sheet), None)
+    rels = content.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    target = next((attrs.get("Target") for attrs in map(_xml_attributes, _XLSX_RELATIONSHIP.findall(rels))
+                   if rel_id and attrs.get("Id") == rel_id), None)
     if not target:
         return None
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
-def _ods_hidden_values(archive: zipfile.ZipFile, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
+def _ods_hidden_values(content: FileContent, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
     wanted = {_cell_index(c): c for c in cells}
     found: dict[str, tuple[str, str]] = {}
     in_sheet, row, col = False, 0, 0
-    with archive.open("content.xml") as stream:
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
-            tag = element.tag
-            if tag == f"{_TABLE_NS}table":
-                in_sheet = event == "start" and element.get(f"{_TABLE_NS}name") == sheet
-                row = 0
-            elif not in_sheet:
-                continue
-            elif tag == f"{_TABLE_NS}table-row" and event == "start":
-                col = 0
-            elif tag == f"{_TABLE_NS}table-row":
-                row += int(element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
-                element.clear()
-            elif tag in (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell") and event == "end":
-                ref = wanted.get((row, col))
-                if ref and element.get(f"{_CALCEXT_NS}value-type") == "error":
-                    found[ref] = ("error", "".join(element.itertext()).strip())
-                elif ref and element.get(f"{_TABLE_NS}formula") and not element.get(f"{_OFFICE_NS}value-type"):
-                    found[ref] = ("formula", element.get(f"{_TABLE_NS}formula", "").removeprefix("of:"))
-                col += int(element.get(f"{_TABLE_NS}number-columns-repeated", "1"))
-                element.clear()
+    for event, element in ElementTree.iterparse(io.BytesIO(content.read("content.xml")), events=("start", "end")):
+        tag = element.tag
+        if tag == f"{_TABLE_NS}table":
+            in_sheet = event == "start" and element.get(f"{_TABLE_NS}name") == sheet
+            row = 0
+        elif not in_sheet:
+            continue
+        elif tag == f"{_TABLE_NS}table-row" and event == "start":
+            col = 0
+        elif tag == f"{_TABLE_NS}table-row":
+            row += int(element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
+            element.clear()
+        elif tag in (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell") and event == "end":
+            ref = wanted.get((row, col))
+            if ref and element.get(f"{_CALCEXT_NS}value-type") == "error":
+                found[ref] = ("error", "".join(element.itertext()).strip())
+            elif ref and element.get(f"{_TABLE_NS}formula") and not element.get(f"{_OFFICE_NS}value-type"):
+                found[ref] = ("formula", element.get(f"{_TABLE_NS}formula", "").removeprefix("of:"))
+            col += int(element.get(f"{_TABLE_NS}number-columns-repeated", "1"))
+            element.clear()
     return found

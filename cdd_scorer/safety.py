@@ -7,14 +7,18 @@ count, declared and real uncompressed sizes, compression ratio, nested archives)
 and how far apart the cells of each sheet are (a dense sheet grid is what a native reader allocates).
 Every limit is in ``SafetyLimits``: generous for real templates (a filled one is about 20 KB), tight
 enough that a hostile file is refused before it costs memory.
+
+``open_checked`` reads the file once and hands the reader what the checks already hold (the bytes, the open
+zip archive, the XML parts they decompressed), so a file is opened and inflated once per run.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -29,12 +33,15 @@ OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _CHUNK = 1024 * 1024
 _OVERLAP = 64
+_KEPT_PARTS_BYTES = 8 * MB
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _ARCHIVE_SUFFIXES = (".zip", ".xlsx", ".xlsm", ".docx", ".pptx", ".ods", ".odt", ".jar", ".gz", ".7z", ".rar")
 _DECLARATIONS = re.compile(b"|".join(
     re.escape(word.encode(enc)) for word in ("<!DOCTYPE", "<!ENTITY")
     for enc in ("ascii", "utf-16-le", "utf-16-be")), re.IGNORECASE)
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+# Any r="B12" attribute, not only a <c> element's: the literal start makes it twice as fast, and a stray
+# match can only widen the extent, never hide a cell.
+_CELL_REF = re.compile(rb"r=\"([A-Z]{1,3})([0-9]{1,7})\"")
 _WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
 _MAIN_TYPES: dict[str, SpreadsheetFormat] = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
@@ -77,22 +84,61 @@ class FileCheck:
     problem: Problem | None = None
 
 
+@dataclass
+class FileContent:
+    """A file's bytes, read once; for a zip, its archive open over them and the XML parts the checks
+    already decompressed."""
+
+    data: bytes
+    archive: zipfile.ZipFile | None = None
+    parts: dict[str, bytes] = field(default_factory=dict)
+
+    def read(self, member: str) -> bytes:
+        """A member of the archive (``KeyError`` when it has none)."""
+        if member in self.parts:
+            return self.parts[member]
+        if self.archive is None:
+            raise KeyError(member)
+        return self.archive.read(member)
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+
 def check_file(path: Path, name: str, limits: SafetyLimits = DEFAULT_LIMITS) -> FileCheck:
     """Look at ``path`` without parsing it as a spreadsheet; ``name`` is how messages call it."""
+    check, content = open_checked(path, name, limits)
+    if content is not None:
+        content.close()
+    return check
+
+
+def open_checked(path: Path, name: str, limits: SafetyLimits = DEFAULT_LIMITS
+                 ) -> tuple[FileCheck, FileContent | None]:
+    """``check_file``, keeping what it read: the content comes back when the file is safe to open, and the
+    caller closes it."""
     try:
         size = path.stat().st_size
-        with path.open("rb") as stream:
-            head = stream.read(4096)
+        if size <= limits.max_file_bytes:
+            with path.open("rb") as stream:
+                data = stream.read(limits.max_file_bytes + 1)  # it may have grown since stat()
+            size = len(data)
     except OSError as exc:
-        return _refuse("read_failed", name, detail=exc.strerror or str(exc))
+        return _refuse("read_failed", name, detail=exc.strerror or str(exc)), None
     if size == 0:
-        return _refuse("empty_file", name)
+        return _refuse("empty_file", name), None
     if size > limits.max_file_bytes:
-        return _refuse("file_too_large", name, size=_megabytes(size), limit=_megabytes(limits.max_file_bytes))
-    if head.startswith(OLE2_SIGNATURE):
-        return _check_ole2(path, name)
-    if head.startswith(ZIP_SIGNATURES):
-        return _check_zip(path, name, limits)
+        return _refuse("file_too_large", name, size=_megabytes(size), limit=_megabytes(limits.max_file_bytes)), None
+    if data.startswith(OLE2_SIGNATURE):
+        check = _check_ole2(data, path, name)
+        return check, (FileContent(data) if check.problem is None else None)
+    if data.startswith(ZIP_SIGNATURES):
+        return _check_zip(data, path, name, limits)
+    return _check_other(data[:4096], path, name), None
+
+
+def _check_other(head: bytes, path: Path, name: str) -> FileCheck:
     kind = _sniff_other(head)
     if kind is None:
         return _refuse("corrupt_file", name, detail="not a recognised spreadsheet format")
@@ -170,8 +216,8 @@ def ole2_stream_names(data: bytes) -> set[str]:
     return names
 
 
-def _check_ole2(path: Path, name: str) -> FileCheck:
-    names = ole2_stream_names(path.read_bytes())
+def _check_ole2(data: bytes, path: Path, name: str) -> FileCheck:
+    names = ole2_stream_names(data)
     if "EncryptedPackage" in names or "EncryptionInfo" in names:
         return _refuse("encrypted_file", name)
     if names & {"Workbook", "Book"}:
@@ -185,14 +231,24 @@ def _check_ole2(path: Path, name: str) -> FileCheck:
 
 # ---- zip: .xlsx, .xlsm, .ods
 
-def _check_zip(path: Path, name: str, limits: SafetyLimits) -> FileCheck:
+def _check_zip(data: bytes, path: Path, name: str, limits: SafetyLimits) -> tuple[FileCheck, FileContent | None]:
+    content = FileContent(data)
+    check = _zip_check(content, path, name, limits)
+    if check.problem is not None:
+        content.close()
+        return check, None
+    return check, content
+
+
+def _zip_check(content: FileContent, path: Path, name: str, limits: SafetyLimits) -> FileCheck:
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            problem = _zip_structure_problem(members, limits) or _zip_content_problem(archive, members, limits)
-            if problem:
-                return _refuse(problem[0], name, **problem[1])
-            return _zip_format(archive, path, name)
+        content.archive = archive = zipfile.ZipFile(io.BytesIO(content.data))
+        members = archive.infolist()
+        problem = (_zip_structure_problem(members, limits)
+                   or _zip_content_problem(archive, members, limits, content.parts))
+        if problem:
+            return _refuse(problem[0], name, **problem[1])
+        return _zip_format(content, path, name)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError,
             ValueError) as exc:
         return _refuse("corrupt_file", name, detail=f"damaged zip archive: {str(exc)[:120] or type(exc).__name__}")
@@ -200,8 +256,6 @@ def _check_zip(path: Path, name: str, limits: SafetyLimits) -> FileCheck:
         return _refuse("xml_entities", name, member="[Content_Types].xml")
     except ElementTree.ParseError as exc:
         return _refuse("corrupt_file", name, detail=f"damaged [Content_Types].xml: {exc}")
-    except OSError as exc:
-        return _refuse("read_failed", name, detail=exc.strerror or str(exc))
 
 
 Finding = tuple[str, dict[str, object]]
@@ -226,28 +280,44 @@ def _zip_structure_problem(members: list[zipfile.ZipInfo], limits: SafetyLimits)
     return None
 
 
-def _zip_content_problem(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
-                         limits: SafetyLimits) -> Finding | None:
+def _zip_content_problem(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: SafetyLimits,
+                         kept: dict[str, bytes]) -> Finding | None:
     """Decompress every member as a stream (never more than it declares, CRC checked) and scan XML parts
-    for entity declarations and worksheets for the extent of their cells."""
+    for entity declarations and worksheets for the extent of their cells. XML parts that fit in one chunk
+    are kept in ``kept`` (up to a few MB in all) for the reader."""
+    room = _KEPT_PARTS_BYTES
     for member in members:
         if member.is_dir():
             continue
         is_xml = member.filename.lower().endswith(_XML_SUFFIXES)
         extent = _Extent() if _WORKSHEET.fullmatch(member.filename) else None
         with archive.open(member) as stream:
-            tail = b""
+            tail, chunks = b"", 0
             while chunk := stream.read(_CHUNK):
-                window = tail + chunk
-                if is_xml and _DECLARATIONS.search(window):
+                window, chunks = tail + chunk, chunks + 1
+                if is_xml and _may_declare(window) and _DECLARATIONS.search(window):
                     return "xml_entities", {"member": member.filename}
                 if extent:
                     extent.update(window)
                 tail = window[-_OVERLAP:]
+        if is_xml and chunks == 1 and len(window) <= room:
+            kept[member.filename] = window
+            room -= len(window)
         if extent and extent.cells > limits.max_sheet_cells:
             return "sheet_too_large", {"member": member.filename, "extent": extent.describe(),
                                        "limit": f"{limits.max_sheet_cells:,}"}
     return None
+
+
+def _may_declare(window: bytes) -> bool:
+    """Whether ``window`` holds ``<!`` in ASCII or UTF-16 (``<\\0!`` both ways round): a fast byte search
+    that spares the declarations' case-blind regular expression almost every part."""
+    at = window.find(b"!")
+    while at >= 0:
+        if window[at - 1:at] == b"<" or window[at - 2:at] == b"<\0":
+            return True
+        at = window.find(b"!", at + 1)
+    return False
 
 
 class _Extent:
@@ -262,8 +332,8 @@ class _Extent:
         if refs:
             rows = [int(digits) for _, digits in refs]
             cols = [column_number(letters.decode()) for letters in {letters for letters, _ in refs}]
-            self.first_row, self.last_row = min(self.first_row, *rows), max(self.last_row, *rows)
-            self.first_col, self.last_col = min(self.first_col, *cols), max(self.last_col, *cols)
+            self.first_row, self.last_row = min(self.first_row, min(rows)), max(self.last_row, max(rows))
+            self.first_col, self.last_col = min(self.first_col, min(cols)), max(self.last_col, max(cols))
 
     @property
     def height(self) -> int:
@@ -289,10 +359,10 @@ def column_number(letters: str) -> int:
     return number
 
 
-def _zip_format(archive: zipfile.ZipFile, path: Path, name: str) -> FileCheck:
-    names = set(archive.namelist())
+def _zip_format(content: FileContent, path: Path, name: str) -> FileCheck:
+    names = set(content.archive.namelist())
     if "[Content_Types].xml" in names:
-        root = ElementTree.fromstring(archive.read("[Content_Types].xml"))
+        root = ElementTree.fromstring(content.read("[Content_Types].xml"))
         types = {el.get("ContentType", "") for el in root}
         macros = any("macroEnabled" in t for t in types) or any(n.endswith("vbaProject.bin") for n in names)
         found = next((_MAIN_TYPES[t] for t in types if t in _MAIN_TYPES), None)
@@ -303,7 +373,7 @@ def _zip_format(archive: zipfile.ZipFile, path: Path, name: str) -> FileCheck:
                 return _disguised(name, path, *kind)
         return _disguised(name, path, "เอกสาร Office ชนิดอื่น", "another kind of Office document")
     if "mimetype" in names:
-        mimetype = archive.read("mimetype")[:200].decode("ascii", "replace").strip()
+        mimetype = content.read("mimetype")[:200].decode("ascii", "replace").strip()
         if mimetype == _ODF_SPREADSHEET:
             return FileCheck("ods", has_macros=any(n.startswith("Basic/") for n in names))
         kind = next((k for marker, k in _ODF_OTHER.items() if mimetype.endswith(marker)), None)

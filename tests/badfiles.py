@@ -200,6 +200,11 @@ def read_without_safety(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLi
     return read_input_file(path, name, kpi_set, unlimited)
 
 
+def which_worker(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits) -> list[Problem]:
+    """Reads nothing: answers with the id of the worker process it ran in."""
+    return [Problem("read_failed", file=name, params={"detail": str(os.getpid())})]
+
+
 def random_bytes(path: Path, size: int = 4096, seed: int = 2565) -> Path:
     path.write_bytes(random.Random(seed).randbytes(size))
     return path

@@ -5,7 +5,9 @@ folder is never touched."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -27,6 +29,7 @@ from badfiles import (
     rename_entry_sheet,
     replace_members,
     set_meta,
+    which_worker,
     with_far_apart_cells,
     word_docx,
     write_zip,
@@ -46,6 +49,19 @@ from cdd_scorer.validation import check_values
 from cdd_scorer.workers import WorkerLimits, WorkerReader
 
 FORMULA = "=DATE(2022,8,20)"
+MAIN_SCRIPT = """
+import os
+import sys
+from pathlib import Path
+
+with open(os.environ["CDD_TEST_RUNS"], "a") as runs:
+    runs.write(__name__ + "\\n")
+if __name__ == "__main__":
+    from cdd_scorer.kpi import load_kpi_set
+    from cdd_scorer.workers import WorkerReader
+    outcomes = list(WorkerReader(jobs=1)([(Path(sys.argv[1]), "t.xlsx")], load_kpi_set()))
+    print(type(outcomes[0]).__name__)
+"""
 
 
 def typed_check(kpi_set, answers: dict[str, Any]):
@@ -211,6 +227,20 @@ def test_error_value_in_an_xlsx_cell_is_quoted_not_read_as_empty(mixed_run):
     assert (problem.file, problem.field, problem.value) == ("4006_error_value.xlsx", "t1_budget_disbursed", "#DIV/0!")
 
 
+def test_an_error_value_or_formula_in_an_optional_cell_is_still_seen(tmp_path, templates, answers, khon_kaen_areas,
+                                                                   kpi_set):
+    """Blank optional cells are normal and cost nothing to explain, but an error value or a formula typed
+    into one is reported as anywhere else."""
+    optional = {f.id for f in kpi_set.fields if f.optional}
+    assert {"t1_note", "i1_lao_qc_date"} <= optional
+    code = khon_kaen_areas[0].district_code
+    typed = {**answers[code], "t1_note": "#N/A", "i1_lao_qc_date": FORMULA}
+    raw = read_input_file(fill_template(templates[code], typed, tmp_path / "o.xlsx"), "o.xlsx", kpi_set)
+    assert raw.cells["t1_note"].value == "#N/A"
+    assert [(p.code, p.field, p.value) for p in raw.problems] == [
+        ("formula_without_value", "i1_lao_qc_date", FORMULA)]
+
+
 def test_every_message_of_the_run_is_thai_and_english_without_placeholders(mixed_run):
     result, _, _ = mixed_run
     for problem in result.problems:
@@ -266,6 +296,32 @@ def test_worker_reader_gives_the_same_outcomes_as_reading_in_process(worker_fold
     assert list(WorkerReader(jobs=2)(files, kpi_set)) == in_process
 
 
+def test_a_province_of_32_files_is_read_by_one_worker(tmp_path, kpi_set):
+    """A worker costs ≈ 0.2 s to start: below FILES_PER_WORKER files a second one would not pay."""
+    files = [(tmp_path / f"{i:02}.xlsx", f"{i:02}.xlsx") for i in range(32)]
+    outcomes = list(WorkerReader(read_file=which_worker)(files, kpi_set))
+    assert [o[0].file for o in outcomes] == [name for _, name in files]
+    assert len({o[0].params["detail"] for o in outcomes}) == 1
+
+
+def test_workers_do_not_run_the_main_script_again(tmp_path, a_template):
+    """"spawn" runs the parent's main script again in each worker; under the cdd-scorer console script
+    that would import the whole CLI (pandas, openpyxl) once more per worker."""
+    script, runs = tmp_path / "main_script.py", tmp_path / "runs.txt"
+    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(a_template)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "CDD_TEST_RUNS": str(runs)})
+    assert done.stdout.strip() == "RawSubmission", done.stderr
+    assert runs.read_text().split() == ["__main__"]
+
+
+def test_a_worker_imports_only_what_reading_needs():
+    heavy = ("pandas", "openpyxl", "xlsxwriter", "click", "pythainlp")
+    code = f"import sys, cdd_scorer.workers; print(*[m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.split() == []
+
+
 # ---- safety checks one by one
 
 @pytest.fixture(scope="module")
@@ -294,6 +350,23 @@ def test_too_many_members_and_nested_archives_are_refused(tmp_path, a_template):
     nested = write_zip(tmp_path / "n.xlsx", {**members, "xl/inner.zip": members["xl/styles.xml"]})
     assert check_file(crowded, "c", SafetyLimits(max_zip_members=20)).problem.code == "decompression_bomb"
     assert check_file(nested, "n").problem.code == "unsafe_file"
+
+
+@pytest.mark.parametrize("encode", [
+    lambda xml: xml.encode("utf-16-le"), lambda xml: xml.encode("utf-16-be"),
+    lambda xml: xml.replace("<!DOCTYPE", "<!doctype").encode(),
+], ids=["utf-16-le", "utf-16-be", "lower-case"])
+def test_entity_declarations_are_found_in_any_encoding_and_case(tmp_path, a_template, encode):
+    laughs = replace_members(a_template, tmp_path / "l.xlsx", xl__sharedStrings_xml=encode(BILLION_LAUGHS.decode()))
+    assert check_file(laughs, "l.xlsx").problem.code == "xml_entities"
+
+
+def test_comments_and_exclamation_marks_are_not_entity_declarations(tmp_path, a_template, kpi_set):
+    members = zip_members(a_template)
+    members["xl/styles.xml"] = b"<!-- saved by hand! -->" + members["xl/styles.xml"]
+    marked = write_zip(tmp_path / "m.xlsx", members)
+    assert check_file(marked, "m.xlsx").problem is None
+    assert isinstance(read_input_file(marked, "m.xlsx", kpi_set), RawSubmission)
 
 
 def test_an_oversized_file_is_refused_unopened(tmp_path, a_template):
