@@ -124,9 +124,12 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
         sources.append(outcome.source)
         refusal = _identify(outcome, kpi_set, only.code if only else None)
         if refusal is not None:
-            problems.append(refusal)
-            if refusal.code != "other_province" and refusal.district_code:
+            # A refused file that names a district belongs to that district's row (its status,
+            # its correction workbook); the others are reported for the folder as a whole.
+            if refusal.code != "other_province" and area_of(refusal.district_code):
                 rejected.setdefault(refusal.district_code, []).append(refusal)
+            else:
+                problems.append(refusal)
             continue
         area = area_of(outcome.metadata.district_code)
         where = {"file": outcome.source.name, "province_code": area.province_code,
@@ -135,8 +138,7 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
         checked.problems[:0] = outcome.problems
         accepted.setdefault(area.district_code, []).append(_Accepted(outcome, checked, area))
 
-    province_codes = {only.code} if only else (
-        {c[:2] for c in accepted} | {c[:2] for c in rejected if area_of(c)})
+    province_codes = {only.code} if only else {c[:2] for c in (*accepted, *rejected)}
     provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer)
                  for code in sorted(province_codes)]
     for prov in provinces:
@@ -150,21 +152,19 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
 
 
 def _identify(raw: RawSubmission, kpi_set: KpiSet, only: str | None) -> Problem | None:
+    """Why a template cannot be scored in this run, or None when it can."""
     meta = raw.metadata
     where = {"file": raw.source.name, "province_code": meta.province_code,
              "district_code": meta.district_code}
+    if area_of(meta.district_code) is None or meta.district_code[:2] != meta.province_code:
+        return Problem("unknown_district", file=raw.source.name, params={"found": meta.district_code})
+    if only and meta.province_code != only:
+        return Problem("other_province", **where, params={"found": meta.province_code, "expected": only})
     if meta.kpi_set_id != kpi_set.id:
-        return Problem("other_kpi_set", **where,
-                       params={"found": meta.kpi_set_id, "expected": kpi_set.id})
+        return Problem("other_kpi_set", **where, params={"found": meta.kpi_set_id, "expected": kpi_set.id})
     if meta.kpi_fingerprint != kpi_set.fingerprint:
         return Problem("fingerprint_mismatch", **where,
                        params={"found": meta.kpi_fingerprint, "expected": kpi_set.fingerprint})
-    if area_of(meta.district_code) is None or meta.district_code[:2] != meta.province_code:
-        return Problem("unknown_district", file=raw.source.name,
-                       params={"found": meta.district_code})
-    if only and meta.province_code != only:
-        return Problem("other_province", **where,
-                       params={"found": meta.province_code, "expected": only})
     return None
 
 
@@ -202,22 +202,24 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
     rows: list[DistrictResult] = []
     for area in districts_of(province):
         candidates = accepted.get(area.district_code, [])
+        refusals = rejected.get(area.district_code, [])
         if not candidates:
-            refusals = rejected.get(area.district_code, [])
             status: Status = "needs_correction" if refusals else "missing"
-            notes = [] if refusals else [Problem("missing_submission", province_code=code,
-                                                 district_code=area.district_code)]
+            notes = refusals or [Problem("missing_submission", province_code=code,
+                                         district_code=area.district_code)]
             rows.append(DistrictResult(area, status, problems=notes))
             continue
         chosen, notes = _choose(candidates, prefer)
         if chosen is None:
-            rows.append(DistrictResult(area, "needs_correction", problems=notes))
+            rows.append(DistrictResult(area, "needs_correction", problems=notes + refusals))
             continue
+        # A usable file wins over a refused one (e.g. an old template sent before the new one); the
+        # refused file is still reported so that the clerk can take it out of the input folder.
         checked = chosen.checked
         complete = not checked.has_errors
         score = score_district(kpi_set, checked.values, method, checked.unscorable, complete)
         rows.append(DistrictResult(area, "complete" if complete else "needs_correction",
-                                   chosen.raw.source, checked, score, checked.problems + notes))
+                                   chosen.raw.source, checked, score, checked.problems + notes + refusals))
     ranks = competition_ranks([r.score.overall_percent if r.score else None for r in rows])
     for row, rank in zip(rows, ranks):
         row.rank = rank

@@ -154,3 +154,33 @@ def test_identical_copy_counts_once_and_a_different_copy_conflicts(filled_dir, t
     assert scores[0]["status"] == "needs_correction"
     conflict = next(i for i in issues if i["code"] == "duplicate_conflict")
     assert first in conflict["message_en"] and "copy_of_first.xlsx" in conflict["message_en"]
+
+
+def test_a_district_whose_only_file_is_refused_needs_correction_and_hears_why(
+        filled_dir, tmp_path, kpi_set, khon_kaen_areas):
+    import copy
+    import tomllib
+
+    from cdd_scorer.kpi import build_kpi_set, default_kpi_set_path
+    from cdd_scorer.template import write_template
+
+    raw = tomllib.loads(default_kpi_set_path().read_text(encoding="utf-8"))
+    changed = copy.deepcopy(raw)
+    changed["kpis"][0]["levels"][0]["when"]["value"] = 81  # last year's draft of the card
+    old_card = build_kpi_set(changed)
+    area = khon_kaen_areas[5]
+    folder = tmp_path / "input"
+    shutil.copytree(filled_dir, folder)
+    old_template = write_template(old_card, area, tmp_path / "old.xlsx")
+    fill_template(old_template, WORKED_EXAMPLE, folder / template_file_name(area))
+    result = CliRunner().invoke(main, ["status", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    _, scores, issues = run_score(folder, tmp_path / "out")
+    row = next(r for r in scores if r["district_code"] == area.district_code)
+    assert row["status"] == "needs_correction"
+    refused = [i for i in issues if i["code"] == "fingerprint_mismatch"]
+    assert len(refused) == 1 and refused[0]["district_code"] == area.district_code
+    assert not any(i["code"] == "missing_submission" and i["district_code"] == area.district_code for i in issues)
+    feedback = CliRunner().invoke(main, ["feedback", str(folder), "--out", str(tmp_path / "fb")])
+    assert feedback.exit_code == 0, feedback.output
+    assert any(p.name.startswith(area.district_code) for p in (tmp_path / "fb").iterdir())
