@@ -31,7 +31,6 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -42,7 +41,7 @@ from typing import Any, Literal
 from cdd_scorer.batch import list_input_files
 from cdd_scorer.output_files import OutputError, atomic_output, ensure_folder
 from cdd_scorer.outputs import CSV_ENCODING, csv_text
-from cdd_scorer.problems import CATALOGUE, ProblemType
+from cdd_scorer.problems import CATALOGUE, ProblemType, render
 from cdd_scorer.reading import SPREADSHEET_SUFFIXES, is_lock_file
 
 LOG_FOLDER = ".cdd-scorer"
@@ -72,26 +71,6 @@ _PARSER = BytesParser(policy=email.policy.default)
 
 Outcome = Literal["saved", "duplicate", "ignored", "failed"]
 
-# Notes only collect writes; the file-level problems it shares with the scorer (lock_file,
-# unsafe_file, encrypted_file, corrupt_file, read_failed) come from the common catalogue.
-COLLECT_NOTES: dict[str, ProblemType] = {t.code: t for t in (
-    ProblemType("attachment_saved", "info",
-                "บันทึก {file} เป็น {saved}", "saved {file} as {saved}"),
-    ProblemType("attachment_duplicate", "info",
-                "{file} มีเนื้อหาเหมือนกับ {other} ที่อยู่ในโฟลเดอร์ input แล้ว จึงไม่บันทึกซ้ำ",
-                "{file} has the same content as {other}, already in the input folder; not saved again",
-                "ไม่ต้องทำอะไร", "Nothing to do"),
-    ProblemType("attachment_not_spreadsheet", "info",
-                "{file} ไม่ใช่ไฟล์ตารางคำนวณ ({detail}) จึงไม่ได้นำเข้า",
-                "{file} is not a spreadsheet ({detail}) and was not collected",
-                "หากอำเภอส่งแบบรายงานมาเป็นไฟล์อื่น ให้ขอไฟล์ Excel",
-                "If the district sent its report in another format, ask for the Excel file"),
-    ProblemType("not_mail", "warning",
-                "{file} ไม่ใช่อีเมล (.eml) mbox zip หรือไฟล์ตารางคำนวณ จึงข้าม",
-                "{file} is not an e-mail (.eml), mbox, zip or spreadsheet; skipped",
-                "บันทึกอีเมลจากโปรแกรมอีเมลเป็นไฟล์ .eml แล้วสั่งใหม่",
-                "Save the e-mails as .eml files from the mail program and run again"),
-)}
 
 
 def _windows_874(name: str) -> codecs.CodecInfo | None:
@@ -130,12 +109,11 @@ class CollectEntry:
 
     @property
     def note_type(self) -> ProblemType:
-        return COLLECT_NOTES.get(self.code) or CATALOGUE[self.code]
+        return CATALOGUE[self.code]
 
     def _format(self, template: str) -> str:
-        values = defaultdict(str, {"file": self.attachment,
-                                   "saved": self.saved.name if self.saved else "", **self.params})
-        return template.format_map(values)
+        return render(template, {"file": self.attachment, "saved": self.saved.name if self.saved else "",
+                                 **self.params})
 
     @property
     def message_th(self) -> str:

@@ -39,21 +39,6 @@ LINE_HEIGHT = 21.0  # points per line of 14 pt Thai text
 SEVERITY_TH = {"error": "ต้องแก้ไข", "warning": "ควรตรวจสอบ"}
 EMAIL_ENCODING = "utf-8-sig"  # a BOM so that older Windows Notepad shows Thai
 
-# What the district (not the clerk) should do about a problem with the whole file: the catalogue's
-# actions for these speak to the clerk.
-DISTRICT_ACTIONS: dict[str, tuple[str, str]] = {
-    "duplicate_conflict": ("ตรวจสอบข้อมูลในไฟล์แนบนี้ (ฉบับที่บันทึกล่าสุด) แก้ไขให้ถูกต้อง แล้วส่งกลับเพียงไฟล์เดียว",
-                           "Check the attached copy (the latest saved), correct it and send back only this file"),
-    "other_kpi_set": ("กรอกข้อมูลในแบบฟอร์มฉบับปัจจุบันที่แนบมานี้ แล้วส่งกลับ",
-                      "Fill in the attached form of this round and send it back"),
-    "fingerprint_mismatch": ("ตรวจสอบข้อมูลในแบบฟอร์มฉบับใหม่ที่แนบมานี้ แล้วส่งกลับ",
-                             "Check the data in the attached new form and send it back"),
-    "field_cell_missing": ("กรอกข้อมูลในแบบฟอร์มที่แนบมานี้ โดยไม่ลบแถวหรือแผ่นงาน แล้วส่งกลับ",
-                           "Fill in the attached form without deleting rows or sheets, and send it back"),
-    "layout_changed": ("ตรวจสอบข้อมูลในแบบฟอร์มที่แนบมานี้ โดยไม่ย้ายแถว แล้วส่งกลับ",
-                       "Check the data in the attached form without moving rows, and send it back"),
-}
-
 
 @dataclass(frozen=True)
 class Correction:
@@ -65,11 +50,11 @@ class Correction:
 
     @property
     def action_th(self) -> str:
-        return DISTRICT_ACTIONS.get(self.problem.code, (self.problem.action_th,))[0]
+        return self.problem.district_action_th
 
     @property
     def action_en(self) -> str:
-        return DISTRICT_ACTIONS.get(self.problem.code, ("", self.problem.action_en))[1]
+        return self.problem.district_action_en
 
 
 def feedback_problems(d: DistrictResult, include_warnings: bool = False) -> list[Problem]:

@@ -17,12 +17,17 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 
 @dataclass(frozen=True)
 class ProblemType:
+    """One kind of problem. ``action_*`` speaks to the clerk; ``district_action_*``, where given,
+    to the district officer who reads it in a correction workbook (default: the clerk's action)."""
+
     code: str
     severity: Severity
     message_th: str
     message_en: str
     action_th: str = ""
     action_en: str = ""
+    district_action_th: str = ""
+    district_action_en: str = ""
 
 
 def _types(*items: ProblemType) -> dict[str, ProblemType]:
@@ -113,12 +118,16 @@ CATALOGUE: dict[str, ProblemType] = _types(
                 "ไฟล์ {file} เป็นแบบฟอร์มของชุดตัวชี้วัดอื่น ({found}) ไม่ใช่ {expected}",
                 "{file} is a template of another KPI card ({found}), not {expected}",
                 "ส่งแบบฟอร์มรอบปัจจุบันให้อำเภอกรอกใหม่",
-                "Send the district the template of this round"),
+                "Send the district the template of this round",
+                "กรอกข้อมูลในแบบฟอร์มฉบับปัจจุบันที่แนบมานี้ แล้วส่งกลับ",
+                "Fill in the attached form of this round and send it back"),
     ProblemType("fingerprint_mismatch", "error",
                 "ไฟล์ {file} สร้างจากตัวชี้วัดที่ต่างจากที่ใช้ประเมิน (ลายนิ้วมือ {found} ≠ {expected})",
                 "{file} was made from a different version of the KPI card (fingerprint {found} ≠ {expected})",
                 "สร้างแบบฟอร์มใหม่ด้วย cdd-scorer generate แล้วส่งให้อำเภอ",
-                "Generate the templates again and send this district its new one"),
+                "Generate the templates again and send this district its new one",
+                "ตรวจสอบข้อมูลในแบบฟอร์มฉบับใหม่ที่แนบมานี้ แล้วส่งกลับ",
+                "Check the data in the attached new form and send it back"),
     ProblemType("other_province", "info",
                 "ไฟล์ {file} เป็นของจังหวัด {found} จึงไม่ได้นำมาคิดคะแนน (--province {expected})",
                 "{file} belongs to province {found} and was not scored (--province {expected})",
@@ -131,11 +140,15 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ProblemType("layout_changed", "warning",
                 "แบบฟอร์มถูกแก้ไขโครงสร้าง: ช่อง {field} ย้ายจาก {expected} ไป {found}",
                 "The form's layout was edited: {field} moved from {expected} to {found}",
-                "ตรวจสอบว่าค่าที่อ่านได้ถูกต้อง", "Check that the value read is right"),
+                "ตรวจสอบว่าค่าที่อ่านได้ถูกต้อง", "Check that the value read is right",
+                "ตรวจสอบข้อมูลในแบบฟอร์มที่แนบมานี้ โดยไม่ย้ายแถว แล้วส่งกลับ",
+                "Check the data in the attached form without moving rows, and send it back"),
     ProblemType("field_cell_missing", "error",
                 "ไม่พบช่องกรอก {field} ในแบบฟอร์ม (แผ่นงานหรือแถวถูกลบ)",
                 "The input cell of {field} is missing (a sheet or row was deleted)",
-                "ส่งแบบฟอร์มของอำเภอให้กรอกใหม่", "Send the district its template to fill in"),
+                "ส่งแบบฟอร์มของอำเภอให้กรอกใหม่", "Send the district its template to fill in",
+                "กรอกข้อมูลในแบบฟอร์มที่แนบมานี้ โดยไม่ลบแถวหรือแผ่นงาน แล้วส่งกลับ",
+                "Fill in the attached form without deleting rows or sheets, and send it back"),
     ProblemType("duplicate_identical", "info",
                 "ไฟล์ {file} ซ้ำกับ {other} (ข้อมูลเหมือนกัน) จึงใช้เพียงไฟล์เดียว",
                 "{file} repeats {other} (same data); one of them was used",
@@ -144,7 +157,9 @@ CATALOGUE: dict[str, ProblemType] = _types(
                 "อำเภอนี้ส่งมา 2 ไฟล์ที่ข้อมูลต่างกัน: {file} และ {other}",
                 "This district sent two files with different data: {file} and {other}",
                 "ลบไฟล์ที่ไม่ใช้ออกจากโฟลเดอร์ input หรือใช้ตัวเลือก --prefer newest",
-                "Remove the file that is not wanted from the input folder, or use --prefer newest"),
+                "Remove the file that is not wanted from the input folder, or use --prefer newest",
+                "ตรวจสอบข้อมูลในไฟล์แนบนี้ (ฉบับที่บันทึกล่าสุด) แก้ไขให้ถูกต้อง แล้วส่งกลับเพียงไฟล์เดียว",
+                "Check the attached copy (the latest saved), correct it and send back only this file"),
     ProblemType("duplicate_superseded", "info",
                 "ไฟล์ {file} ถูกแทนด้วยไฟล์ที่บันทึกล่าสุด {other} (--prefer newest)",
                 "{file} was replaced by the newer {other} (--prefer newest)",
@@ -152,6 +167,23 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ProblemType("missing_submission", "info",
                 "ยังไม่ได้รับแบบฟอร์มของอำเภอนี้", "No workbook has been received from this district",
                 "ติดตามให้อำเภอส่งแบบฟอร์ม", "Ask the district to send its workbook"),
+    # ---- collecting e-mail attachments (cdd-scorer collect)
+    ProblemType("attachment_saved", "info",
+                "บันทึก {file} เป็น {saved}", "saved {file} as {saved}"),
+    ProblemType("attachment_duplicate", "info",
+                "{file} มีเนื้อหาเหมือนกับ {other} ที่อยู่ในโฟลเดอร์ input แล้ว จึงไม่บันทึกซ้ำ",
+                "{file} has the same content as {other}, already in the input folder; not saved again",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("attachment_not_spreadsheet", "info",
+                "{file} ไม่ใช่ไฟล์ตารางคำนวณ ({detail}) จึงไม่ได้นำเข้า",
+                "{file} is not a spreadsheet ({detail}) and was not collected",
+                "หากอำเภอส่งแบบรายงานมาเป็นไฟล์อื่น ให้ขอไฟล์ Excel",
+                "If the district sent its report in another format, ask for the Excel file"),
+    ProblemType("not_mail", "warning",
+                "{file} ไม่ใช่อีเมล (.eml) mbox zip หรือไฟล์ตารางคำนวณ จึงข้าม",
+                "{file} is not an e-mail (.eml), mbox, zip or spreadsheet; skipped",
+                "บันทึกอีเมลจากโปรแกรมอีเมลเป็นไฟล์ .eml แล้วสั่งใหม่",
+                "Save the e-mails as .eml files from the mail program and run again"),
     # ---- one cell
     ProblemType("required_missing", "error",
                 "ยังไม่ได้กรอก {label}", "{label_en} is empty",
@@ -222,7 +254,7 @@ class Problem:
         values.setdefault("label_en", values["label"])
         values.setdefault("expected_en", values.get("expected", ""))
         values.setdefault("other_label_en", values.get("other_label", ""))
-        return template.format_map(_Blank(values))
+        return render(template, values)
 
     @property
     def message_th(self) -> str:
@@ -241,6 +273,14 @@ class Problem:
         return self._format(self.type.action_en)
 
     @property
+    def district_action_th(self) -> str:
+        return self._format(self.type.district_action_th or self.type.action_th)
+
+    @property
+    def district_action_en(self) -> str:
+        return self._format(self.type.district_action_en or self.type.action_en)
+
+    @property
     def location(self) -> str:
         """``file sheet!cell`` for people; as much of it as is known."""
         where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else self.sheet or self.cell
@@ -250,6 +290,11 @@ class Problem:
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def render(template: str, values: dict[str, Any]) -> str:
+    """A catalogue template with its placeholders filled; a missing value renders as nothing."""
+    return template.format_map(_Blank(values))
 
 
 def count_by_severity(problems: list[Problem]) -> dict[str, int]:
