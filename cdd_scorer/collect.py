@@ -41,7 +41,7 @@ from typing import Any, Literal
 from cdd_scorer.batch import list_input_files
 from cdd_scorer.output_files import OutputError, atomic_output, ensure_folder
 from cdd_scorer.outputs import CSV_ENCODING, csv_text
-from cdd_scorer.problems import CATALOGUE, ProblemType, render
+from cdd_scorer.problems import Problem
 from cdd_scorer.reading import SPREADSHEET_SUFFIXES, is_lock_file
 
 LOG_FOLDER = ".cdd-scorer"
@@ -108,20 +108,18 @@ class CollectEntry:
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def note_type(self) -> ProblemType:
-        return CATALOGUE[self.code]
-
-    def _format(self, template: str) -> str:
-        return render(template, {"file": self.attachment, "saved": self.saved.name if self.saved else "",
-                                 **self.params})
+    def note(self) -> Problem:
+        """The entry as a catalogue problem, which renders its Thai and English messages."""
+        return Problem(self.code, file=self.attachment,
+                       params={"saved": self.saved.name if self.saved else "", **self.params})
 
     @property
     def message_th(self) -> str:
-        return self._format(self.note_type.message_th)
+        return self.note.message_th
 
     @property
     def message_en(self) -> str:
-        return self._format(self.note_type.message_en)
+        return self.note.message_en
 
 
 @dataclass

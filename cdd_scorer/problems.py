@@ -254,7 +254,7 @@ class Problem:
         values.setdefault("label_en", values["label"])
         values.setdefault("expected_en", values.get("expected", ""))
         values.setdefault("other_label_en", values.get("other_label", ""))
-        return render(template, values)
+        return template.format_map(_Blank(values))
 
     @property
     def message_th(self) -> str:
@@ -290,11 +290,6 @@ class Problem:
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
-
-
-def render(template: str, values: dict[str, Any]) -> str:
-    """A catalogue template with its placeholders filled; a missing value renders as nothing."""
-    return template.format_map(_Blank(values))
 
 
 def count_by_severity(problems: list[Problem]) -> dict[str, int]:
