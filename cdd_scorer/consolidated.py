@@ -465,13 +465,13 @@ class _Writer:
             self.formula(ws, row, cols.result[kpi.id], xf.result(kpi, ref, ks.result_decimals), result,
                          f["result"])
         level_col = cols.level[kpi.id]
-        step_formula = guard(xf.level(kpi, ref, result_ref, xf.named_crit))
+        step_formula = guard(xf.level(kpi, ref, result_ref, xf.crit_name))
         if self.linear:
             step_col = cols.step[kpi.id]
             step_ref = xlsx.cell_ref(row, step_col)
             step = None if level is None else step_level(kpi, values, result)
             self.formula(ws, row, step_col, step_formula, step, f["level"])
-            linear = (xf.linear_level(kpi, step_ref, result_ref, xf.named_crit, ks.score_decimals)
+            linear = (xf.linear_level(kpi, step_ref, result_ref, xf.crit_name, ks.score_decimals)
                       if result_ref else step_ref)
             self.formula(ws, row, level_col, f'IF(ISNUMBER({step_ref}),{linear},"")', level, f["level"])
         else:

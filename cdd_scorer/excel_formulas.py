@@ -43,10 +43,6 @@ def literal_crit(kpi: Kpi, level: int) -> str:
     return number(cond.value)
 
 
-def named_crit(kpi: Kpi, level: int) -> str:
-    return crit_name(kpi, level)
-
-
 def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from cdd_scorer.kpi import Field, KpiSet
 from cdd_scorer.parsing import is_error_value, parse_cell
-from cdd_scorer.problems import Problem
+from cdd_scorer.problems import CATALOGUE, Problem
 from cdd_scorer.reading import RawCell
 from cdd_scorer.scoring import is_not_applicable, kpi_result
 
@@ -53,7 +53,7 @@ def check_values(kpi_set: KpiSet, cells: dict[str, RawCell], where: dict[str, st
             code, sheet=cell.sheet if cell else "", cell=cell.cell if cell else "", field=fld.id,
             value=format_value(value) if value is not None else "",
             params={"label": fld.label_th, "label_en": fld.label_en, **params}, **where))
-        if (fld.kpi_id and Problem(code).severity == "error"):
+        if fld.kpi_id and CATALOGUE[code].severity == "error":
             out.unscorable.add(fld.kpi_id)
 
     for fld in kpi_set.fields:
