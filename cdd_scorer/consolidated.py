@@ -26,6 +26,7 @@ from cdd_scorer.batch import STATUS_TH, DistrictResult, ProvinceResult, RoundRes
 from cdd_scorer.geography import area_of
 from cdd_scorer.kpi import Condition, Field, Kpi, KpiSet, Scorecard
 from cdd_scorer.output_files import atomic_output
+from cdd_scorer.parsing import as_thai_time
 from cdd_scorer.problems import Problem
 from cdd_scorer.scoring import (
     DistrictScore,
@@ -57,7 +58,6 @@ MEAN_TH = "เฉลี่ยระดับ"
 SEVERITY_TH = {"error": "ข้อผิดพลาด", "warning": "คำเตือน", "info": "แจ้งให้ทราบ"}
 METHOD_TH = {"step": "ขั้นบันได (step)", "linear": "เส้นตรงระหว่างเกณฑ์ (linear)"}
 COMPARISON_TH = {">=": "ไม่น้อยกว่า", ">": "มากกว่า", "<=": "ไม่เกิน", "<": "น้อยกว่า", "==": "เท่ากับ"}
-THAI_TIME = dt.timezone(dt.timedelta(hours=7))
 LEVEL_COLORS = ["#C00000", "#F4B183", "#FFE699", "#C5E0B4", "#70AD47", "#375623"]
 RATING_COLORS = ["#375623", "#70AD47", "#C5E0B4", "#FFE699", "#F4B183"]
 
@@ -183,6 +183,7 @@ class _Writer:
         summary = wb.add_worksheet(SUMMARY_SHEET)
         details = {sc.id: wb.add_worksheet(DETAIL_SHEETS.get(sc.id, sc.name_th[:31]))
                    for sc in self.ks.scorecards}
+        self.sheet_of = {sc_id: ws.get_name() for sc_id, ws in details.items()}
         national = wb.add_worksheet(NATIONAL_SHEET) if self.result.national is not None else None
         charts = wb.add_worksheet(CHARTS_SHEET)
         groups = wb.add_worksheet(GROUPS_SHEET)
@@ -625,7 +626,7 @@ class _Writer:
         col = 4
         percent_refs = []
         for sc in ks.scorecards:
-            cols, sheet = self.columns[sc.id], DETAIL_SHEETS.get(sc.id, sc.name_th[:31])
+            cols, sheet = self.columns[sc.id], self.sheet_of[sc.id]
             self.reference(ws, row, col, sheet, row, cols.score, f["score"])
             self.reference(ws, row, col + 1, sheet, row, cols.percent, f["percent"])
             percent_refs.append(xlsx.cell_ref(row, col + 1))
@@ -639,7 +640,7 @@ class _Writer:
                                                  [rating_name_name(i) for i in bands]),
                      score.rating.name_th if score.rating else None, f["cell"])
         for i, kpi in enumerate(ks.kpis):
-            sheet = DETAIL_SHEETS.get(kpi.scorecard)
+            sheet = self.sheet_of[kpi.scorecard]
             self.reference(ws, row, self.summary_cols["level"] + i, sheet, row,
                            self.columns[kpi.scorecard].level[kpi.id], f["level"])
 
@@ -765,7 +766,7 @@ class _Writer:
 
     def _group_cells(self, ws, row: int, kpis: list[Kpi], src: int) -> None:
         for i, kpi in enumerate(kpis):
-            cols, sheet = self.columns[kpi.scorecard], DETAIL_SHEETS.get(kpi.scorecard)
+            cols, sheet = self.columns[kpi.scorecard], self.sheet_of[kpi.scorecard]
             if kpi.id in cols.result:
                 self.reference(ws, row, 4 + 2 * i, sheet, src, cols.result[kpi.id], self.f["result"])
             else:
@@ -802,7 +803,7 @@ class _Writer:
         chart.set_legend({"none": True})
         charts.append((chart, 760))
         for sc in ks.scorecards:
-            sheet, cols = DETAIL_SHEETS.get(sc.id), self.columns[sc.id]
+            sheet, cols = self.sheet_of[sc.id], self.columns[sc.id]
             chart = wb.add_chart({"type": "column", "subtype": "stacked"})
             for kpi in sc.kpis:
                 chart.add_series({"name": f"{kpi.id} (น้ำหนัก {xf.number(kpi.weight)})",
@@ -892,7 +893,7 @@ class _Writer:
         start = top + 2
         for i, kpi in enumerate(ks.kpis):
             row = start + i
-            sheet, col = DETAIL_SHEETS.get(kpi.scorecard), self.columns[kpi.scorecard].level[kpi.id]
+            sheet, col = self.sheet_of[kpi.scorecard], self.columns[kpi.scorecard].level[kpi.id]
             levels = (f"'{sheet}'!{xlsx.absolute_ref(first, col)}:"
                       f"{xlsx.absolute_ref(last, col)}")
             ws.write_string(row, 0, kpi.id, f["cell"])
@@ -918,7 +919,7 @@ class _Writer:
         for i, kpi in enumerate(ks.kpis):
             row = start + i
             ws.write_string(row, 0, kpi.id, f["cell"])
-            sheet, col = DETAIL_SHEETS.get(kpi.scorecard), self.columns[kpi.scorecard].level[kpi.id]
+            sheet, col = self.sheet_of[kpi.scorecard], self.columns[kpi.scorecard].level[kpi.id]
             for j, agg in enumerate(self.aggregates):
                 self.reference(ws, row, 1 + j, sheet, self.aggregate_row[agg.label], col, f["level"])
         return range(start, start + len(ks.kpis))
@@ -1031,6 +1032,4 @@ class _Writer:
 
 def _thai_time(when: dt.datetime) -> dt.datetime:
     """A saved time as Thai wall-clock time without a time zone (Excel has none)."""
-    if when.tzinfo is not None:
-        when = when.astimezone(THAI_TIME).replace(tzinfo=None)
-    return when.replace(microsecond=0)
+    return as_thai_time(when).replace(tzinfo=None, microsecond=0)

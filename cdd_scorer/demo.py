@@ -14,6 +14,7 @@ from pythainlp.util import arabic_digit_to_thai_digit
 
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import KpiSet
+from cdd_scorer.parsing import be_date
 
 DEMO_PROVINCE = "40"  # ขอนแก่น (Khon Kaen), 26 districts
 YES, NO = "ใช่", "ไม่ใช่"
@@ -116,8 +117,7 @@ def messy(answers: dict[str, Any]) -> dict[str, Any]:
     out["i2_households_helped"] = f" {answers['i2_households_helped']} "
     for key in ("t3_evidence_sent_date", "i1_lao_qc_date"):
         if isinstance(answers.get(key), dt.date):
-            d = answers[key]
-            out[key] = f"{d.day}/{d.month}/{d.year + 543}"
+            out[key] = be_date(answers[key])
     out["i6_award_received"] = "yes" if answers["i6_award_received"] == YES else "n"
     return out
 

@@ -16,10 +16,10 @@ import pandas as pd
 from cdd_scorer.batch import STATUS_TH, DistrictResult, RoundResult, Status
 from cdd_scorer.geography import Area
 from cdd_scorer.outputs import csv_text, write_csv
+from cdd_scorer.parsing import as_thai_time, be_date
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.reading import SourceFile
 
-THAI_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Thailand keeps UTC+7 all year
 STATUS_EN = {"complete": "complete", "needs_correction": "needs correction", "missing": "missing"}
 STATUS_COLUMNS = ["province_code", "district_code", "district_name_th", "district_name_en", "status",
                   "status_th", "saved_at", "late", "errors", "warnings", "files"]
@@ -74,30 +74,20 @@ def _saved_at(d: DistrictResult, sources: list[SourceFile]) -> dt.datetime | Non
     if d.source is not None:
         return d.source.saved_at
     times = [s.saved_at for s in sources if s.saved_at is not None]
-    return max(times, key=_as_thai_time) if times else None
-
-
-def _as_thai_time(moment: dt.datetime) -> dt.datetime:
-    """Aware times in Thai time; naive ones (LibreOffice's .ods) are already local."""
-    return moment.astimezone(THAI_TIME) if moment.tzinfo else moment.replace(tzinfo=THAI_TIME)
+    return max(times, key=as_thai_time) if times else None
 
 
 def thai_date(moment: dt.datetime) -> dt.date:
     """The calendar day in Thailand of a saved time."""
-    return _as_thai_time(moment).date()
+    return as_thai_time(moment).date()
 
 
 def be_time(moment: dt.datetime | None) -> str:
     """``28/9/2565 14:30`` (Buddhist era, Thai time), as the clerk reads dates; empty for None."""
     if moment is None:
         return ""
-    local = _as_thai_time(moment)
+    local = as_thai_time(moment)
     return f"{be_date(local.date())} {local:%H:%M}"
-
-
-def be_date(day: dt.date) -> str:
-    """``30/9/2565``: a date in the Buddhist era."""
-    return f"{day.day}/{day.month}/{day.year + 543}"
 
 
 def all_complete(rows: list[StatusRow]) -> bool:
@@ -111,7 +101,7 @@ def status_table(rows: list[StatusRow]) -> pd.DataFrame:
         "province_code": r.area.province_code, "district_code": r.area.district_code,
         "district_name_th": r.area.district_name_th, "district_name_en": r.area.district_name_en,
         "status": r.status, "status_th": STATUS_TH[r.status],
-        "saved_at": _as_thai_time(r.saved_at).isoformat() if r.saved_at else "",
+        "saved_at": as_thai_time(r.saved_at).isoformat() if r.saved_at else "",
         "late": "yes" if r.late else "", "errors": str(r.errors), "warnings": str(r.warnings),
         "files": csv_text("; ".join(r.files)),
     } for r in rows]

@@ -33,6 +33,7 @@ from cdd_scorer.geography import Area
 from cdd_scorer.kpi import Field, Kpi, KpiSet
 from cdd_scorer.metadata import META_SHEET, TemplateMetadata, join_address
 from cdd_scorer.output_files import atomic_output, ensure_folder
+from cdd_scorer.parsing import BE_OFFSET, be_date
 
 ENTRY_SHEET = "กรอกข้อมูล"
 INSTRUCTIONS_SHEET = "คำชี้แจง"
@@ -41,7 +42,6 @@ DATE_FORMAT_BE = "[$-D07041E]d mmm yyyy"  # ๓๑ ส.ค. ๒๕๖๕ (Thai B
 DATE_FORMAT_BE_TYPED = "[$-41E]d mmm yyyy"  # a BE year typed into an AD calendar: 31 ส.ค. 2565
 MONEY_FORMAT = "#,##0.00"
 COUNT_FORMAT = "#,##0"
-BE_OFFSET = 543
 
 # Entry sheet columns (zero-based): A holds each input's field id (the reading contract).
 ID_COL, LABEL_COL, VALUE_COL, HINT_COL, LEVEL_COL, HELPER_COL = range(6)
@@ -130,11 +130,6 @@ def thai_digits(value: object) -> str:
 def thai_date(day: dt.date) -> str:
     """๑๕ ตุลาคม ๒๕๖๕."""
     return thai_strftime(dt.datetime.combine(day, dt.time()), "%-d %B %Y", thaidigit=True)
-
-
-def be_short_date(day: dt.date) -> str:
-    """31/8/2565, the way an officer types a date."""
-    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}"
 
 
 def password_hash(password: str) -> str:
@@ -485,7 +480,7 @@ class _TemplateWriter:
             # A BE year typed into an AD calendar (31/8/2565 → year 2565) is accepted, as the reader accepts it.
             typed_be = (f"AND({cell}>=DATE({start.year + BE_OFFSET},{start.month},{start.day}),"
                         f"{cell}<=DATE({end.year + BE_OFFSET},{end.month},{end.day}))")
-            period = f"{be_short_date(start)} ถึง {be_short_date(end)}"
+            period = f"{be_date(start)} ถึง {be_date(end)}"
             blank = " เว้นว่างถ้ายังไม่ได้ดำเนินการ" if fld.optional else ""
             rule = {"validate": "custom", "value": f"=AND(ISNUMBER({cell}),OR({in_year},{typed_be}))",
                     "error_type": "warning",
@@ -606,7 +601,7 @@ class _TemplateWriter:
                                        opt.clerk_email) if x) or "เจ้าหน้าที่สำนักงานพัฒนาชุมชนจังหวัด"
         contact_en = " ".join(x for x in (opt.clerk_name, f"phone {opt.clerk_phone}" if opt.clerk_phone else "",
                                           opt.clerk_email) if x) or "the provincial CD office"
-        period = f"{be_short_date(ks.fiscal_year_start)} – {be_short_date(ks.fiscal_year_end)}"
+        period = f"{be_date(ks.fiscal_year_start)} – {be_date(ks.fiscal_year_end)}"
         steps = [
             (f'กรอกข้อมูลในแผ่นงาน "{ENTRY_SHEET}" เฉพาะช่องสีเหลือง ช่องอื่นถูกล็อกไว้ '
              "(ชี้ที่ช่องจะมีคำแนะนำ ถ้ากรอกผิดรูปแบบโปรแกรมจะเตือน)",

@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdd_scorer.kpi import Field, KpiSet
-from cdd_scorer.parsing import is_error_value, parse_cell
+from cdd_scorer.parsing import be_date, is_error_value, parse_cell
 from cdd_scorer.problems import CATALOGUE, Problem
 from cdd_scorer.reading import RawCell
 from cdd_scorer.scoring import is_not_applicable, kpi_result
-
-EXPECTED = {"money": ("จำนวนเงิน (บาท)", "an amount in baht"),
-            "count": ("จำนวนเต็ม", "a whole number"),
-            "yesno": ("ใช่ หรือ ไม่ใช่", "ใช่ (yes) or ไม่ใช่ (no)"),
-            "date": ("วันที่", "a date"), "text": ("ข้อความ", "text")}
 
 
 @dataclass
@@ -84,7 +79,7 @@ def check_values(kpi_set: KpiSet, cells: dict[str, RawCell], where: dict[str, st
             if fld.type == "money" and round(value, 2) != value:
                 problem("too_many_decimals", fld, value)
         if fld.type == "date" and not kpi_set.fiscal_year_start <= value <= kpi_set.fiscal_year_end:
-            problem("date_outside_fiscal_year", fld, _be_date(value))
+            problem("date_outside_fiscal_year", fld, be_date(value))
     for fld in kpi_set.fields:
         whole = by_id.get(fld.at_most) if fld.at_most else None
         part_value, whole_value = out.values.get(fld.id), out.values.get(fld.at_most or "")
@@ -93,10 +88,6 @@ def check_values(kpi_set: KpiSet, cells: dict[str, RawCell], where: dict[str, st
                     other_label_en=whole.label_en, other_value=format_value(whole_value))
     _check_usual_ranges(kpi_set, out, where)
     return out
-
-
-def _be_date(value: Any) -> str:
-    return f"{value.day}/{value.month}/{value.year + 543}"
 
 
 def _check_usual_ranges(kpi_set: KpiSet, out: CheckedValues, where: dict[str, str]) -> None:
