@@ -35,7 +35,7 @@ from cdd_scorer.scoring import (
     pools_fields,
     step_level,
 )
-from cdd_scorer.template import template_id
+from cdd_scorer.template import COUNT_FORMAT, DATE_FORMAT_BE, template_id
 
 SUMMARY_SHEET = "สรุป"
 CRITERIA_SHEET = "เกณฑ์"
@@ -49,10 +49,8 @@ DETAIL_SHEETS = {"team": "ทีม", "individual": "รายบุคคล"}
 
 FIRST_ROW = 4  # the first district row of the summary and detail sheets (0-based)
 ROW_PIXELS = 29  # rows are 22 pt high
-DATE_BE = "[$-D07041E]d mmm yyyy"
 DATETIME_BE = "[$-D07041E]d mmm yyyy hh:mm"
 MONEY = '#,##0.00" บาท"'
-COUNT = "#,##0"
 UNSCORABLE_TH = "แก้ไข"  # a KPI whose inputs have an error: no level (SPEC §4, last paragraph)
 MEAN_TH = "เฉลี่ยระดับ"
 SEVERITY_TH = {"error": "ข้อผิดพลาด", "warning": "คำเตือน", "info": "แจ้งให้ทราบ"}
@@ -214,7 +212,6 @@ class _Writer:
     def _formats(self, wb) -> dict[str, Any]:
         base = {"font_name": self.font, "font_size": 14, "valign": "top"}
         cell = {**base, "border": 1, "border_color": "#BFBFBF"}
-        pct = "0.00" if not self.linear else "0.00"
         level = "0.0000" if self.linear else "0"
         out = {
             "text": {**base},
@@ -228,24 +225,24 @@ class _Writer:
             "cell": cell,
             "number": {**cell, "num_format": "0.00"},
             "money": {**cell, "num_format": MONEY},
-            "count": {**cell, "num_format": COUNT},
-            "date": {**cell, "num_format": DATE_BE},
+            "count": {**cell, "num_format": COUNT_FORMAT},
+            "date": {**cell, "num_format": DATE_FORMAT_BE},
             "datetime": {**cell, "num_format": DATETIME_BE},
             "result": {**cell, "num_format": "0.00"},
             "level": {**cell, "num_format": level, "align": "center"},
             "points": {**cell, "num_format": "0.00" if self.linear else "0"},
             "weight": {**cell, "num_format": "0", "font_color": "#7F7F7F"},
             "score": {**cell, "num_format": "0.0000", "bold": True},
-            "percent": {**cell, "num_format": pct, "bold": True},
+            "percent": {**cell, "num_format": "0.00", "bold": True},
             "rank": {**cell, "num_format": "0", "align": "center"},
             "aggregate": {**cell, "bold": True, "bg_color": "#F2F2F2"},
             "aggregate_money": {**cell, "bold": True, "bg_color": "#F2F2F2", "num_format": MONEY},
-            "aggregate_count": {**cell, "bold": True, "bg_color": "#F2F2F2", "num_format": COUNT},
+            "aggregate_count": {**cell, "bold": True, "bg_color": "#F2F2F2", "num_format": COUNT_FORMAT},
             "note": {**base, "italic": True, "font_color": "#595959", "font_size": 13},
             "note_right": {**base, "italic": True, "font_color": "#595959", "font_size": 13, "align": "right"},
             "input": {**cell, "bg_color": "#FFF2CC", "locked": False, "bold": True},
             "input_date": {**cell, "bg_color": "#FFF2CC", "locked": False, "bold": True,
-                           "num_format": DATE_BE},
+                           "num_format": DATE_FORMAT_BE},
             "section": {**base, "bold": True, "font_size": 16, "bg_color": "#BDD7EE"},
         }
         return {k: wb.add_format(v) for k, v in out.items()}
@@ -500,6 +497,10 @@ class _Writer:
         ws.write_string(row, 2, d.area.district_name_th, f["cell"])
         ws.write_string(row, 3, STATUS_TH[d.status], f["cell"])
 
+    def _aggregate_label(self, ws, row: int, agg: _Aggregate) -> None:
+        ws.merge_range(row, 0, row, 2, agg.label, self.f["aggregate"])
+        ws.write_string(row, 3, "รวม / เฉลี่ย", self.f["aggregate"])
+
     # ------------------------------------------------------------------ province and national rows
     def _aggregates(self) -> list[_Aggregate]:
         out = []
@@ -514,8 +515,7 @@ class _Writer:
 
     def _aggregate_detail(self, ws, sc: Scorecard, cols: _Columns, agg: _Aggregate, row: int) -> None:
         f, ks = self.f, self.ks
-        ws.merge_range(row, 0, row, 2, agg.label, f["aggregate"])
-        ws.write_string(row, 3, "รวม / เฉลี่ย", f["aggregate"])
+        self._aggregate_label(ws, row, agg)
         first, last = agg.rows.start, agg.rows.stop - 1
 
         def span(col: int) -> str:
@@ -532,6 +532,10 @@ class _Writer:
             any_applicable = any(d.score.kpis[kpi.id].applicable for d in agg.districts
                                  if d.score and d.checked)
             weight = xf.weight_name(kpi)
+            # The weight a province row uses: the KPI's own when any district has a level, else the
+            # weight as long as some district could apply it (0 when it is N/A everywhere).
+            fallback = f'IF(COUNTIF({span(cols.weight[kpi.id])},">0")>0,{weight},0)'
+            applicable = score.applicable if valid else any_applicable
             if pools_fields(kpi):
                 sums = {fid: sum(d.checked.values[fid] for d in valid) for fid in kpi.result.fields}
                 for fid, total in sums.items():
@@ -540,9 +544,7 @@ class _Writer:
                                  f"SUMPRODUCT(ISNUMBER({levels})*1,{span(cols.fields[fid])})", total, fmt)
                 self._kpi_cells(ws, row, cols, kpi, ref, sums, score.level,
                                 guard=lambda formula, levels=levels: f'IF(COUNT({levels})=0,"",{formula})')
-                applicable_weight = (f"IF(COUNT({levels})>0,{xf.applicable_weight(kpi, ref, weight)},"
-                                     f"IF(COUNTIF({span(cols.weight[kpi.id])},\">0\")>0,{weight},0))")
-                applicable = score.applicable if valid else any_applicable
+                used = xf.applicable_weight(kpi, ref, weight)
             else:
                 if kpi.id in cols.result:
                     self.marker(ws, row, cols.result[kpi.id], MEAN_TH, f["aggregate"])
@@ -552,11 +554,9 @@ class _Writer:
                 level_ref = xlsx.cell_ref(row, cols.level[kpi.id])
                 self.formula(ws, row, cols.points[kpi.id], xf.points(level_ref, weight),
                              score.points, f["points"])
-                applicable_weight = (f"IF(COUNT({levels})>0,{weight},"
-                                     f"IF(COUNTIF({span(cols.weight[kpi.id])},\">0\")>0,{weight},0))")
-                applicable = bool(valid) or any_applicable
-            self.formula(ws, row, cols.weight[kpi.id], applicable_weight, kpi.weight if applicable else 0,
-                         f["weight"])
+                used = weight
+            self.formula(ws, row, cols.weight[kpi.id], f"IF(COUNT({levels})>0,{used},{fallback})",
+                         kpi.weight if applicable else 0, f["weight"])
         card = agg.score.scorecards[sc.id]
         self._scorecard_cells(ws, row, cols, sc, card.score, card.percent)
 
@@ -601,8 +601,7 @@ class _Writer:
                 self.formula(ws, row, overall_col + 2, xf.rank(overall_ref, overall_range), d.rank, f["rank"])
         for agg in self.aggregates:
             row = self.aggregate_row[agg.label]
-            ws.merge_range(row, 0, row, 2, agg.label, f["aggregate"])
-            ws.write_string(row, 3, "รวม / เฉลี่ย", f["aggregate"])
+            self._aggregate_label(ws, row, agg)
             self._score_cells(ws, row, agg.score)
         ws.write_string(self.last_district_row + 2, 0,
                         "แถวจังหวัด: ตัวชี้วัดเชิงสัดส่วนคำนวณจากผลรวมของอำเภอที่ข้อมูลถูกต้อง ตัวชี้วัดอื่นใช้ค่าเฉลี่ยระดับ "
@@ -695,14 +694,13 @@ class _Writer:
         overall_col = 6 + len(ks.scorecards)
         last_province = FIRST_ROW + len(provinces) - 1
         ranks = competition_ranks([a.score.overall_percent for a in provinces])
-        counts_of = {label: cell for label, cell in self.count_cells.items()}
         for i, agg in enumerate(self.aggregates):
             row = FIRST_ROW + i + (1 if agg.province is None else 0)
             src = self.aggregate_row[agg.label]
             count_label = agg.label if agg.province is not None else "ทั้งประเทศ"
             fmt = f["aggregate"] if agg.province is None else f["cell"]
             ws.write_string(row, 0, agg.label, fmt)
-            count_row, count_col = counts_of[count_label]
+            count_row, count_col = self.count_cells[count_label]
             for j in range(5):
                 self.reference(ws, row, 1 + j, SUMMARY_SHEET, count_row, count_col + j, f["count"])
             for j in range(len(ks.scorecards)):
@@ -753,8 +751,7 @@ class _Writer:
                     self._group_cells(ws, row, kpis, self.row_of[d.area.district_code])
                 row += 1
             for agg in self.aggregates:
-                ws.merge_range(row, 0, row, 2, agg.label, f["aggregate"])
-                ws.write_string(row, 3, "รวม / เฉลี่ย", f["aggregate"])
+                self._aggregate_label(ws, row, agg)
                 self._group_cells(ws, row, kpis, self.aggregate_row[agg.label])
                 row += 1
             self._status_colors(ws, first, 3, row - 1, 3)

@@ -25,7 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from pythainlp.util import arabic_digit_to_thai_digit, thai_strftime
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cdd_scorer import __version__, parallel, xlsx
 from cdd_scorer import excel_formulas as xf
@@ -286,7 +285,7 @@ class _TemplateWriter:
         self.heights = {}
 
     def _define(self, name: str, row: int, col: int) -> str:
-        cell = xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
+        cell = xlsx.absolute_ref(row, col)
         self.wb.define_name(name, f"={join_address(ENTRY_SHEET, cell)}")
         return cell
 
@@ -376,7 +375,7 @@ class _TemplateWriter:
         ws.write_formula(row, HELPER_COL, "=" + xf.applicable_weight(kpi, self.scoring_refs.__getitem__,
                                                                     xf.number(kpi.weight)), f["helper"], kpi.weight)
         refs["points"] = points_ref
-        refs["weight"] = xl_rowcol_to_cell(row, HELPER_COL, row_abs=True, col_abs=True)
+        refs["weight"] = xlsx.absolute_ref(row, HELPER_COL)
         row += 1
         for lv in kpi.levels:
             level_row = first + lv.number - 1
@@ -393,11 +392,11 @@ class _TemplateWriter:
     def _preview_row(self, ws, row: int, thai: str, english: str, formula: str, cell_format) -> str:
         self._bilingual(ws, row, LABEL_COL, thai, english, self.f["label"])
         ws.write_formula(row, VALUE_COL, "=" + formula, cell_format, "")
-        return xl_rowcol_to_cell(row, VALUE_COL, row_abs=True, col_abs=True)
+        return xlsx.absolute_ref(row, VALUE_COL)
 
     def _check_row(self, ws, row: int, fields: list[Field]) -> str:
         """A cell that says in Thai which required inputs are still empty."""
-        pieces = "&".join(f'IF({self.inputs[fld.id]}="","  • {_formula_text(fld.label_th)}","")' for fld in fields)
+        pieces = "&".join(f'IF({self.inputs[fld.id]}="",{xf.text("  • " + fld.label_th)},"")' for fld in fields)
         empty = "+".join(f'({self.inputs[fld.id]}="")' for fld in fields) or "0"
         formula = f'=IF({empty}=0,"✓ กรอกครบแล้ว / complete","ยังไม่ได้กรอก / still missing:"&{pieces})'
         self._bilingual(ws, row, LABEL_COL, "ตรวจความครบถ้วน", "Check", self.f["label"])
@@ -407,7 +406,7 @@ class _TemplateWriter:
         width = sum(COLUMN_WIDTHS[c] for c in (VALUE_COL, HINT_COL, LEVEL_COL))
         self._grow(row, lines_height(all_missing, width, FONT_SIZE))
         self.required.extend((self.inputs[fld.id], fld.label_th) for fld in fields)
-        return xl_rowcol_to_cell(row, VALUE_COL, row_abs=True, col_abs=True)
+        return xlsx.absolute_ref(row, VALUE_COL)
 
     def _input(self, ws, row: int, fld: Field) -> None:
         """One yellow input cell with its field id (column A), label, hint, defined name and validation."""
@@ -434,7 +433,7 @@ class _TemplateWriter:
         ws.conditional_format(row, VALUE_COL, row, VALUE_COL, {
             "type": "formula", "criteria": f"=AND(ISNUMBER({cell}),YEAR({cell})>=2400)",
             "format": self.f["date_typed_be"]})
-        return xl_rowcol_to_cell(row, HELPER_COL, row_abs=True, col_abs=True)
+        return xlsx.absolute_ref(row, HELPER_COL)
 
     def _hint(self, fld: Field) -> str:
         optional = " (ถ้ามี)" if fld.optional else ""
@@ -664,7 +663,3 @@ class _TemplateWriter:
 def _clip(text: str, limit: int) -> str:
     """Excel's limits on validation titles and messages (longer ones are dropped by XlsxWriter)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _formula_text(text: str) -> str:
-    return text.replace('"', '""')
