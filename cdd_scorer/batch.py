@@ -65,6 +65,7 @@ class RoundResult:
     problems: list[Problem]
     sources: list[SourceFile]
     national: DistrictScore | None = None
+    submissions: dict[str, RawSubmission] = field(default_factory=dict)  # by file name, refused ones too
 
     @property
     def districts(self) -> Iterator[DistrictResult]:
@@ -113,6 +114,7 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
     files = [(p, p.relative_to(input_dir).as_posix()) for p in list_input_files(input_dir)]
     problems: list[Problem] = []
     sources: list[SourceFile] = []
+    submissions: dict[str, RawSubmission] = {}
     accepted: dict[str, list[_Accepted]] = {}
     rejected: dict[str, list[Problem]] = {}
     for outcome in reader(files, kpi_set):
@@ -122,6 +124,7 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
             problems.extend(outcome)
             continue
         sources.append(outcome.source)
+        submissions[outcome.source.name] = outcome
         refusal = _identify(outcome, kpi_set, only.code if only else None)
         if refusal is not None:
             # A refused file that names a district belongs to that district's row (its status,
@@ -148,7 +151,7 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
     if len(provinces) > 1:
         national = score_province(kpi_set, [(d.checked.values, d.score) for p in provinces
                                             for d in p.districts if d.score and d.checked], method)
-    return RoundResult(kpi_set, method, provinces, problems, sources, national)
+    return RoundResult(kpi_set, method, provinces, problems, sources, national, submissions)
 
 
 def _identify(raw: RawSubmission, kpi_set: KpiSet, only: str | None) -> Problem | None:

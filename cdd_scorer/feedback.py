@@ -10,7 +10,7 @@ protection and metadata of the round. The district's original is only read, neve
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cdd_scorer.batch import DistrictResult, RoundResult
 from cdd_scorer.kpi import KpiSet
-from cdd_scorer.output_files import OutputError, atomic_output, ensure_folder
+from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import RawSubmission, read_workbook
+from cdd_scorer.reading import RawSubmission
 from cdd_scorer.status import be_time, display_width, files_of
 from cdd_scorer.template import TemplateOptions, template_file_name, write_template
 
@@ -63,8 +63,8 @@ def feedback_problems(d: DistrictResult, include_warnings: bool = False) -> list
     return sorted((p for p in d.problems if p.severity in wanted), key=lambda p: wanted.index(p.severity))
 
 
-def write_feedback(result: RoundResult, kpi_set: KpiSet, out_dir: Path, include_warnings: bool = False,
-                   template_options: TemplateOptions | None = None) -> list[Path]:
+def write_feedback(result: RoundResult, kpi_set: KpiSet, out_dir: Path, include_warnings: bool = False
+                   ) -> list[Path]:
     """For every district with errors (and, with ``include_warnings``, warnings) write into
     ``out_dir`` a correction workbook and an e-mail text; return their paths.
 
@@ -74,51 +74,39 @@ def write_feedback(result: RoundResult, kpi_set: KpiSet, out_dir: Path, include_
     for d in result.districts:
         problems = feedback_problems(d, include_warnings)
         if problems:
-            written.extend(_district_feedback(result, kpi_set, d, problems, out_dir, template_options))
+            written.extend(_district_feedback(result, kpi_set, d, problems, out_dir))
     return written
 
 
 def _district_feedback(result: RoundResult, kpi_set: KpiSet, d: DistrictResult, problems: list[Problem],
-                       out_dir: Path, options: TemplateOptions | None) -> list[Path]:
-    ensure_folder(out_dir)
+                       out_dir: Path) -> list[Path]:
     stem = Path(template_file_name(d.area)).stem
     workbook_path = out_dir / f"{stem}_correction.xlsx"
     email_path = out_dir / f"{stem}_email.txt"
     submission = district_submission(result, kpi_set, d)
     with tempfile.TemporaryDirectory(prefix="cdd-feedback-") as tmp:
         template = Path(tmp) / "template.xlsx"
-        if options is None:
-            write_template(kpi_set, d.area, template)
-        else:
-            write_template(kpi_set, d.area, template, options)
+        write_template(kpi_set, d.area, template)
         wb = openpyxl.load_workbook(template)
     corrections = [_locate(wb, p) for p in problems]
     if submission is not None:
         _write_values(wb, submission)
     for cell_problems in _by_cell(corrections):
         _mark(wb, cell_problems)
-    font = options.font if options else TemplateOptions().font
+    font = TemplateOptions().font
     _problem_sheet(wb, kpi_set, d, submission, corrections, font)
     _lock_structure(wb)
-    _write(workbook_path, wb.save)
+    with atomic_output(workbook_path) as tmp:
+        wb.save(tmp)
     text = email_text(kpi_set, d, submission, corrections, workbook_path.name)
-    _write(email_path, lambda tmp: tmp.write_text(text, encoding=EMAIL_ENCODING, newline="\r\n"))
+    with atomic_output(email_path) as tmp:
+        tmp.write_text(text, encoding=EMAIL_ENCODING, newline="\r\n")
     return [workbook_path, email_path]
 
 
-def _write(path: Path, write: Callable[[Path], object]) -> None:
-    try:
-        with atomic_output(path) as tmp:
-            write(tmp)
-    except OutputError:
-        raise
-    except OSError as exc:
-        raise OutputError(f"เขียนไฟล์ {path} ไม่ได้ / cannot write {path}: {exc.strerror or exc}") from None
-
-
 def district_submission(result: RoundResult, kpi_set: KpiSet, d: DistrictResult) -> RawSubmission | None:
-    """What the district typed, read again from its file: the file that was scored, else the
-    newest of the files it sent that is a template of this round; None when there is none."""
+    """What the district typed, as the round read it: the file that was scored, else the newest of
+    the files it sent that is a template of this round; None when there is none."""
     by_name = {s.name: s for s in result.sources}
     if d.source is not None:
         candidates = [d.source]
@@ -127,7 +115,7 @@ def district_submission(result: RoundResult, kpi_set: KpiSet, d: DistrictResult)
         candidates = sorted(sent, key=lambda s: (s.saved_at is not None, s.saved_at and s.saved_at.timestamp()),
                             reverse=True)
     for source in candidates:
-        raw = read_workbook(source.path, source.name, kpi_set)
+        raw = result.submissions.get(source.name)
         if isinstance(raw, RawSubmission) and raw.metadata.kpi_set_id == kpi_set.id:
             return raw
     return None
