@@ -41,7 +41,12 @@ def atomic_output(path: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OutputError:
+            raise
+        except OSError as exc:  # e.g. the disk filled up while the file was written
+            raise OutputError(f"เขียนไฟล์ {path} ไม่ได้ / cannot write {path}: {exc.strerror or exc}") from None
         try:
             os.replace(tmp, path)
         except PermissionError:
