@@ -126,8 +126,8 @@ def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits =
                   ) -> RawSubmission | list[Problem]:
     """Check one workbook, then read its metadata and input cells, or return why it cannot be read."""
     check, content = open_checked(path, name, limits)
-    if content is None or check.problem is not None or check.format is None:
-        return [check.problem or Problem("corrupt_file", file=name)]
+    if content is None:
+        return [check.problem]
     try:
         return _read_checked(path, name, kpi_set, check.format, check.has_macros, content)
     finally:
@@ -209,6 +209,7 @@ class _SheetCache:
         self.workbook = workbook
         self.key_col = ord(KEY_COLUMN) - ord("A")
         self._rows: dict[str, list[list[Any]] | None] = {}
+        self._keys: dict[str, dict[Any, int]] = {}
 
     def rows(self, sheet: str) -> list[list[Any]] | None:
         if sheet not in self._rows:
@@ -220,11 +221,20 @@ class _SheetCache:
         first (rows inserted or deleted), then the others (the sheet was renamed or copied)."""
         others = [s for s in self.workbook.sheet_names if s not in (prefer, META_SHEET)]
         for sheet in [prefer, *others]:
-            rows = self.rows(sheet) or []
-            row = next((r for r in range(len(rows)) if _at(rows, r, self.key_col) == field_id), None)
+            row = self._key_rows(sheet).get(field_id)
             if row is not None:
                 return sheet, row
         return None
+
+    def _key_rows(self, sheet: str) -> dict[Any, int]:
+        """Key column value → first row holding it, indexed once per sheet."""
+        if sheet not in self._keys:
+            rows = self.rows(sheet) or []
+            index: dict[Any, int] = {}
+            for r in range(len(rows)):
+                index.setdefault(_at(rows, r, self.key_col), r)
+            self._keys[sheet] = index
+        return self._keys[sheet]
 
 
 def _at(rows: list[list[Any]], row: int, col: int) -> Any:
