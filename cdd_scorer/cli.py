@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from cdd_scorer import __version__
-from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, score_folder
+from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, list_input_files, score_folder
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
@@ -153,7 +153,7 @@ def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province:
     if not input_dir.is_dir():
         raise Fail(f"ไม่พบโฟลเดอร์ {input_dir} / input folder {input_dir} not found", EXIT_USAGE)
     with clean_errors():
-        total = sum(1 for p in input_dir.rglob("*") if p.is_file())
+        total = len(list_input_files(input_dir))
         update, done = _progress(total, quiet)
         try:
             return score_folder(input_dir, kpi_set, method, province, prefer, reader=reader or WorkerReader(),

@@ -126,7 +126,6 @@ class CollectEntry:
 class CollectReport:
     """Every attachment seen by one ``collect`` run, and where its log went."""
 
-    into: Path
     log_path: Path
     entries: list[CollectEntry] = field(default_factory=list)
 
@@ -163,7 +162,7 @@ def collect(sources: list[Path], into: Path) -> CollectReport:
     Raises ``OutputError`` when the input folder or the log cannot be written.
     """
     ensure_folder(into)
-    report = CollectReport(into, into / LOG_FOLDER / LOG_NAME)
+    report = CollectReport(into / LOG_FOLDER / LOG_NAME)
     inbox = _InputFolder(into)
     for source in sources:
         for path in _source_files(source, into):

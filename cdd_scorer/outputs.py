@@ -45,11 +45,9 @@ def scores_table(result: RoundResult) -> pd.DataFrame:
                    "district_name_th": d.area.district_name_th, "status": d.status}
             for kpi in kpis:
                 row[kpi.id] = csv_number(score.kpis[kpi.id].level) if score else ""
-            for sc in result.kpi_set.scorecards:
+            for sc in result.kpi_set.scorecards:  # the column order comes from ``columns``
                 card = score.scorecards[sc.id] if score else None
                 row[f"{sc.id}_score"] = csv_number(card.score if card else None)
-            for sc in result.kpi_set.scorecards:
-                card = score.scorecards[sc.id] if score else None
                 row[f"{sc.id}_percent"] = csv_number(card.percent if card else None)
             row["overall_percent"] = csv_number(score.overall_percent if score else None)
             row["rating"] = score.rating.name_th if score and score.rating else ""
