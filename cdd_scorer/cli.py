@@ -16,6 +16,7 @@ import click
 
 from cdd_scorer import __version__
 from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, list_input_files, score_folder
+from cdd_scorer.console import make_output_safe
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
@@ -80,7 +81,16 @@ def load_card(path: Path | None) -> KpiSet:
         return load_kpi_set(path)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandGroup(click.Group):
+    """The top-level group: output is made safe for Thai (``console.make_output_safe``) before click
+    writes anything, help and usage errors included."""
+
+    def main(self, *args, **kwargs):
+        make_output_safe()
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdd-scorer")
 def main() -> None:
     """cdd-scorer: แบบฟอร์มและการคิดคะแนนตัวชี้วัด กรมการพัฒนาชุมชน / CDD KPI round.
