@@ -20,7 +20,7 @@ from cdd_scorer.console import make_output_safe
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
-from cdd_scorer.output_files import OutputError
+from cdd_scorer.output_files import OutputError, replace_together
 from cdd_scorer.outputs import issues_table, scores_table, write_csv
 from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
@@ -174,12 +174,14 @@ def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province:
 
 def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
                 prefer: str | None, quiet: bool, reader: Reader | None = None) -> RoundResult:
-    """Score a folder and write consolidated.xlsx, scores.csv and issues.csv."""
+    """Score a folder and write consolidated.xlsx, scores.csv and issues.csv, replaced together or not at
+    all (a locked one leaves the three of the previous run in place)."""
     result = read_round(input_dir, kpi_set, method, province, prefer, quiet, reader)
-    with clean_errors():
-        write_consolidated(result, out / "consolidated.xlsx")
-        write_csv(scores_table(result), out / "scores.csv")
-        write_csv(issues_table(result.problems), out / "issues.csv")
+    outputs = [out / "consolidated.xlsx", out / "scores.csv", out / "issues.csv"]
+    with clean_errors(), replace_together(outputs) as (workbook, scores, issues):
+        write_consolidated(result, workbook)
+        write_csv(scores_table(result), scores)
+        write_csv(issues_table(result.problems), issues)
     return result
 
 
