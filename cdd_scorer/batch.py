@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from cdd_scorer.geography import Area, area_of, districts_of, find_province
+from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import RawSubmission, SourceFile, read_input_file
@@ -82,13 +83,6 @@ class _Accepted:
     raw: RawSubmission
     checked: CheckedValues
     area: Area
-
-
-def list_input_files(input_dir: Path) -> list[Path]:
-    """Every file below the input folder, sorted, hidden folders skipped."""
-    return sorted(p for p in input_dir.rglob("*") if p.is_file()
-                  and not any(part.startswith(".") and part != p.name
-                              for part in p.relative_to(input_dir).parts))
 
 
 Reader = Callable[[Iterable[tuple[Path, str]], KpiSet], Iterable[RawSubmission | list[Problem]]]

@@ -15,10 +15,11 @@ from pathlib import Path
 import click
 
 from cdd_scorer import __version__
-from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, list_input_files, score_folder
+from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, score_folder
 from cdd_scorer.console import make_output_safe
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
+from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
 from cdd_scorer.output_files import OutputError, replace_together
 from cdd_scorer.outputs import issues_table, scores_table, write_csv

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -14,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import cdd_scorer
+from cdd_scorer import input_files
+from cdd_scorer.batch import list_input_files, score_folder
 from cdd_scorer.cli import main
 from cdd_scorer.console import safe_stream
 
@@ -103,3 +106,34 @@ def test_a_utf8_stream_is_left_alone():
     stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
     safe_stream(stream)
     assert (stream.encoding, stream.errors) == ("utf-8", "strict")
+
+
+SYSTEM_FILES = ("desktop.ini", "Thumbs.db", ".DS_Store", ".gitkeep", "sub/desktop.ini", "sub/deeper/Thumbs.db",
+                "sub/._4001_Mueang_Khon_Kaen.xlsx", "__MACOSX/4001_Mueang_Khon_Kaen.xlsx",
+                "$RECYCLE.BIN/S-1-5-21/4001.xlsx", ".hidden/4001.xlsx")
+KEPT_FILES = ("4001_Mueang_Khon_Kaen.xlsx", "sub/notes.pdf", "~$4001_Mueang_Khon_Kaen.xlsx",
+              ".~lock.4001_Mueang_Khon_Kaen.xlsx#")
+
+
+def make_files(folder: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"x")
+
+
+def test_system_files_at_any_depth_are_not_input_files_but_lock_files_are(tmp_path):
+    make_files(tmp_path, SYSTEM_FILES + KEPT_FILES)
+    assert [p.relative_to(tmp_path).as_posix() for p in list_input_files(tmp_path)] == sorted(KEPT_FILES)
+
+
+def test_a_file_windows_marks_system_is_skipped(tmp_path, monkeypatch):
+    make_files(tmp_path, ("Folder.jpg", "4001.xlsx"))
+    monkeypatch.setattr(input_files, "_file_attributes",
+                        lambda path: stat.FILE_ATTRIBUTE_SYSTEM if path.name == "Folder.jpg" else 0)
+    assert [p.name for p in list_input_files(tmp_path)] == ["4001.xlsx"]
+
+
+def test_system_files_in_the_input_folder_give_no_problem(tmp_path, kpi_set):
+    make_files(tmp_path, SYSTEM_FILES)
+    result = score_folder(tmp_path, kpi_set)
+    assert not result.problems and not result.sources
