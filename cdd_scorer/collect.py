@@ -1,130 +1,89 @@
 """Collecting returned workbooks from saved e-mails and zip archives into the input folder.
 
-``collect`` is the library entry point behind ``cdd-scorer collect``: saved e-mails (.eml), mbox
-files, folders of them, .zip archives (also zips attached to e-mails) and loose spreadsheets in;
-every spreadsheet attachment saved into the input folder, and one log line per attachment out.
+``collect`` is the library entry point behind ``cdd-scorer collect``: saved e-mails (.eml, Outlook
+.msg), mbox files, folders of them, .zip archives (also zips, winmail.dat and mails attached to
+e-mails) and loose spreadsheets in; every spreadsheet reply saved into the input folder, and one log
+line per attachment and per mail out (``collect_log``).
 
-- A different file never overwrites another of the same name: the new one becomes ``name (2).xlsx``.
+- Nothing is ever replaced: a different file of the same name becomes ``name (2).xlsx``, and one
+  ``collect`` writes into a folder at a time (``intake_folder``).
 - An attachment whose content (SHA-256) is already in the input folder is not saved again.
-- Other attachments (PDF, pictures…) are not saved; the log says so.
+- Other attachments (PDF, pictures…), blank templates returned empty and files of the tool's own
+  templates/, output/ and feedback/ folders are not saved; the log says so.
+- One bad thing costs one item: every mail, MIME part, archive and archive member is handled on
+  its own, and any error reading it becomes that item's log line. A failed *write* stops the run
+  with an ``OutputError`` (exit 3) naming it, after what was saved so far is logged.
+- Budgets (``MAX_*``) hold per attachment (``score``'s own file limit), per archive and per run,
+  and nesting is counted across mail and zip levels; each limit hit is one log line.
 - Archive members are never extracted by path: only their sanitized base name is used, so nothing
-  can be written outside the input folder; members too large, too many or encrypted are skipped.
+  can be written outside the input folder.
 - Each saved file gets the e-mail's date as its modification time, so "received when" can be
   traced even for formats without saved-time properties (.xls).
-
-The log is ``.cdd-scorer/collect_log.csv`` inside the input folder: it travels with the folder,
-and the scorer skips folders whose name starts with a dot, so it is never read as a submission.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import email.errors
-import email.header
-import email.policy
 import hashlib
 import io
-import mailbox
-import os
 import re
-import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
-from typing import Any, Literal
+from typing import NoReturn
 
+from cdd_scorer.attachment_kinds import attachment_kind
 from cdd_scorer.batch import list_input_files
-from cdd_scorer.output_files import OutputError, atomic_output, ensure_folder
-from cdd_scorer.outputs import CSV_ENCODING, csv_text
+from cdd_scorer.blank_templates import is_blank_template
+from cdd_scorer.collect_log import (
+    LOG_COLUMNS,
+    LOG_FOLDER,
+    LOG_NAME,
+    CollectEntry,
+    CollectLog,
+    Origin,
+    Outcome,
+    failed,
+)
+from cdd_scorer.intake_folder import IntakeFolder, IntakeWriteError
+from cdd_scorer.mail_parts import (
+    MailHeaders,
+    MailPart,
+    has_structure_defects,
+    looks_like_mbox,
+    mail_headers,
+    mbox_messages,
+    message_parts,
+    outlook_message,
+    parse_mail,
+    raw_spreadsheet_parts,
+    tnef_parts,
+)
+from cdd_scorer.output_files import OutputError, ensure_folder
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import SPREADSHEET_SUFFIXES, is_lock_file
+from cdd_scorer.safe_names import MAX_NAME_BYTES, plain_text, safe_file_name
+from cdd_scorer.safety import DEFAULT_LIMITS, MB, OLE2_SIGNATURE, ZIP_SIGNATURES
 
-LOG_FOLDER = ".cdd-scorer"
-LOG_NAME = "collect_log.csv"
-LOG_COLUMNS = ["collected_at", "outcome", "saved_file", "attachment", "source", "sender", "date",
-               "subject", "sha256", "message_th", "message_en"]
-MAX_MEMBER_BYTES = 64 * 1024 * 1024
-MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+__all__ = ["LOG_COLUMNS", "MAX_NAME_BYTES", "CollectEntry", "CollectReport", "Origin", "collect", "safe_file_name"]
+
+MAX_MEMBER_BYTES = DEFAULT_LIMITS.max_file_bytes  # what score would open; a larger file is refused there
+MAX_MESSAGE_BYTES = 2 * DEFAULT_LIMITS.max_file_bytes  # one mail, encoded: an attachment of the limit and more
+MAX_ARCHIVE_BYTES = 512 * MB
 MAX_ARCHIVE_MEMBERS = 5000
-MAX_ARCHIVE_DEPTH = 3
-MAX_NAME_BYTES = 180  # ext4 allows 255 bytes per name; a Thai letter takes 3 in UTF-8
+MAX_NESTING_DEPTH = 3  # mail and archive levels together: a zip in a mail in a mail is the deepest
+MAX_RUN_FILES = 2000
+MAX_RUN_BYTES = 1024 * MB
+MAX_RUN_ITEMS = 50_000  # attachments and archive members looked at, saved or not
+OWN_FOLDERS = ("templates", "output", "feedback")  # the default --out folders of generate, score, feedback
 MAIL_SUFFIXES = (".eml",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
-ARCHIVE_SUFFIXES = (".zip",)
-SPREADSHEET_TYPES = {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",
-    "application/vnd.ms-excel": ".xls",
-    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
-    "application/zip": ".zip",
-    "application/x-zip-compressed": ".zip",
-    "message/rfc822": ".eml",
-}
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$", re.IGNORECASE)
-_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_PARSER = BytesParser(policy=email.policy.default)
-
-Outcome = Literal["saved", "duplicate", "ignored", "failed"]
-
-
-
-def _windows_874(name: str) -> codecs.CodecInfo | None:
-    # Outlook labels Thai mail "windows-874", a name Python does not know for its cp874 codec.
-    return codecs.lookup("cp874") if name.replace("-", "_") in ("windows_874", "x_windows_874") else None
-
-
-codecs.register(_windows_874)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where an attachment came from: the file (and message or archive in it) and the e-mail."""
-
-    source: str
-    sender: str = ""
-    subject: str = ""
-    date: str = ""
-    time: dt.datetime | None = None
-
-    def inside(self, name: str) -> Origin:
-        return replace(self, source=f"{self.source} > {name}")
-
-
-@dataclass(frozen=True)
-class CollectEntry:
-    """What happened to one attachment (or one source that could not be read)."""
-
-    outcome: Outcome
-    code: str
-    attachment: str
-    origin: Origin
-    saved: Path | None = None
-    sha256: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def note(self) -> Problem:
-        """The entry as a catalogue problem, which renders its Thai and English messages."""
-        return Problem(self.code, file=self.attachment,
-                       params={"saved": self.saved.name if self.saved else "", **self.params})
-
-    @property
-    def message_th(self) -> str:
-        return self.note.message_th
-
-    @property
-    def message_en(self) -> str:
-        return self.note.message_en
+SOURCE_SIGNATURES = (*ZIP_SIGNATURES, OLE2_SIGNATURE, b"\x78\x9f\x3e\x22")
 
 
 @dataclass
 class CollectReport:
-    """Every attachment seen by one ``collect`` run, and where its log went."""
+    """Every attachment and mail seen by one ``collect`` run, and where its log went."""
 
     log_path: Path
     entries: list[CollectEntry] = field(default_factory=list)
@@ -137,259 +96,292 @@ class CollectReport:
         return [e.saved for e in self.entries if e.saved is not None]
 
 
-def safe_file_name(name: str, fallback: str = "attachment") -> str:
-    """A file name that is safe on Windows and Linux: the base name only, no reserved characters
-    or names, no leading dots, not too long; Thai letters are kept."""
-    base = unicodedata.normalize("NFC", re.split(r"[/\\]", name)[-1])
-    base = _UNSAFE_CHARS.sub("_", base).strip().rstrip(". ").lstrip(".")
-    stem, dot, suffix = base.rpartition(".")
-    if not dot or not stem:
-        stem, suffix = base, ""
-    suffix = f".{suffix}" if suffix else ""
-    stem = stem.strip() or fallback
-    if _WINDOWS_RESERVED.match(stem.split(".")[0]):
-        stem = f"_{stem}"
-    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
-        stem = stem[:-1]
-    return stem.rstrip(". ") + suffix
+class _RunLimitReached(Exception):
+    """A per-run budget is spent: the run stops after logging it once."""
 
 
 def collect(sources: list[Path], into: Path) -> CollectReport:
-    """Save every spreadsheet attachment of ``sources`` into the folder ``into``.
+    """Save every spreadsheet reply in ``sources`` into the folder ``into``.
 
-    Sources are .eml files, mbox files, .zip archives, spreadsheets, or folders of them. Returns a
-    report with one entry per attachment and appends the same lines to the collection log.
-    Raises ``OutputError`` when the input folder or the log cannot be written.
+    Sources are .eml and .msg files, mbox files, .zip archives, spreadsheets, or folders of them.
+    Returns a report with one entry per attachment and mail; the same lines are appended to the
+    collection log as they happen. Raises ``OutputError`` when the input folder or the log cannot be
+    written (the run stops there; what was saved is logged, or recorded by the next run).
     """
     ensure_folder(into)
-    report = CollectReport(into / LOG_FOLDER / LOG_NAME)
-    inbox = _InputFolder(into)
-    for source in sources:
-        for path in _source_files(source, into):
-            for entry in _collect_file(path, inbox):
-                report.entries.append(entry)
-    _append_log(report.log_path, report.entries)
-    return report
+    work_folder = into / LOG_FOLDER
+    with IntakeFolder.locked(into, work_folder) as inbox:
+        log = CollectLog(work_folder / LOG_NAME)
+        run = _Run(inbox, log, CollectReport(log.path))
+        try:
+            run.collect_sources(sources)
+        finally:
+            log.close()
+    return run.report
 
 
-def _source_files(source: Path, into: Path) -> Iterator[Path]:
+class _Run:
+    """One ``collect`` run: what it has seen, saved and spent."""
+
+    def __init__(self, inbox: IntakeFolder, log: CollectLog, report: CollectReport):
+        self.inbox = inbox
+        self.log = log
+        self.report = report
+        self.saved_files = 0
+        self.saved_bytes = 0
+        self.items = 0
+
+    def record(self, entry: CollectEntry) -> None:
+        self.report.entries.append(entry)
+        self.log.write(entry)
+
+    def guarded(self, name: str, where: Origin, action: Callable[[], object]) -> None:
+        """Run ``action``; any error of a reader or decoder becomes ``name``'s failed entry."""
+        try:
+            action()
+        except (OutputError, _RunLimitReached):
+            raise
+        except RecursionError:
+            self.record(failed("unsafe_file", name, where, "nested too deep"))
+        except OSError as exc:
+            self.record(failed("read_failed", name, where, exc.strerror or str(exc)))
+        except Exception as exc:  # noqa: BLE001 - the error boundary of one item, by design
+            self.record(failed("corrupt_file", name, where, str(exc) or type(exc).__name__))
+
+    # ---- sources
+
+    def collect_sources(self, sources: Iterable[Path]) -> None:
+        try:
+            for source in sources:
+                for path, own_folder in _source_files(source, self.inbox.folder):
+                    origin = Origin(plain_text(str(path)))
+                    if own_folder:
+                        self.record(CollectEntry("ignored", "attachment_own_folder", path.name, origin,
+                                                 params={"folder": own_folder}))
+                    else:
+                        self.guarded(path.name, origin, lambda path=path, origin=origin: self.source_file(path, origin))
+        except _RunLimitReached as limit:
+            self.record(failed("collect_limit", "", Origin(""), str(limit)))
+
+    def source_file(self, path: Path, origin: Origin) -> None:
+        with path.open("rb") as f:
+            head = f.read(4096)
+        suffix = path.suffix.lower()
+        kind = attachment_kind(path.name, head)
+        if suffix in MBOX_SUFFIXES or (looks_like_mbox(head) and kind.kind in ("mail", "other")):
+            self.mbox(path)
+        elif kind.kind in ("other", "lock") and not head.startswith(SOURCE_SIGNATURES):
+            self.record(CollectEntry("ignored", "not_mail", path.name, origin))
+        elif path.stat().st_size > MAX_MESSAGE_BYTES:
+            self.too_large(path.name, origin, path.stat().st_size, MAX_MESSAGE_BYTES)
+        else:
+            if kind.kind == "spreadsheet":
+                origin = replace(origin, time=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC))
+            self.blob(path.name, path.read_bytes(), "mail" if suffix in MAIL_SUFFIXES else "", origin, origin, 0)
+
+    def mbox(self, path: Path) -> None:
+        for number, data in mbox_messages(path, MAX_MESSAGE_BYTES):
+            label = f"{path.name} #{number}"
+            where = Origin(plain_text(f"{path} #{number}"))
+            if data is None:
+                self.too_large(label, where, MAX_MESSAGE_BYTES + 1, MAX_MESSAGE_BYTES)
+            else:
+                self.guarded(label, where, lambda data=data, where=where: self.mail(data, where, 0))
+
+    # ---- mail
+
+    def mail(self, data: bytes, origin: Origin, depth: int) -> None:
+        """One message: its attachments, then a raw scan when the parser may have missed some;
+        a mail without any attachment still gets its log line."""
+        message = parse_mail(data)
+        origin = _with_headers(origin, mail_headers(message))
+        before = len(self.report.entries)
+        seen: set[str] = set()
+        self.guarded(origin.subject or "?", origin,
+                     lambda: [self.part(p, origin, depth, seen) for p in message_parts(message)])
+        spreadsheet_found = any(e.saved or e.code == "attachment_duplicate" for e in self.report.entries[before:])
+        if not spreadsheet_found or has_structure_defects(message):
+            self.guarded(origin.subject or "?", origin,
+                         lambda: [self.part(p, origin, depth, seen) for p in raw_spreadsheet_parts(data)])
+        if len(self.report.entries) == before:
+            self.record(CollectEntry("ignored", "mail_no_attachment", origin.subject or "-", origin))
+
+    def outlook(self, data: bytes, origin: Origin, depth: int) -> None:
+        headers, parts = outlook_message(data)
+        origin = _with_headers(origin, headers)
+        before = len(self.report.entries)
+        seen: set[str] = set()
+        for part in parts:
+            self.part(part, origin, depth, seen)
+        if len(self.report.entries) == before:
+            self.record(CollectEntry("ignored", "mail_no_attachment", origin.subject or "-", origin))
+
+    def part(self, part: MailPart, origin: Origin, depth: int, seen: set[str]) -> None:
+        """One attachment of a mail, decoded within its own error boundary and size limit."""
+        self.count_item()
+        where = origin.inside(part.name)
+        guess = attachment_kind(part.name, b"", part.declared_type)
+        if guess.kind in ("other", "lock") and Path(part.name).suffix:
+            self.record(_ignored(guess.kind, part.name, where))  # a .pdf or .jpg is not decoded at all
+            return
+        if part.encoded_size > MAX_MEMBER_BYTES:
+            self.too_large(part.name, where, part.encoded_size, MAX_MEMBER_BYTES)
+            return
+
+        def decode_and_collect() -> None:
+            data = part.decode()
+            digest = _sha256(data)
+            if digest in seen:
+                return
+            seen.add(digest)
+            if len(data) > MAX_MEMBER_BYTES:
+                self.too_large(part.name, where, len(data), MAX_MEMBER_BYTES)
+            else:
+                self.blob(part.name, data, part.declared_type, origin, where, depth)
+
+        self.guarded(part.name, where, decode_and_collect)
+
+    # ---- one attachment or member
+
+    def blob(self, name: str, data: bytes, declared_type: str, parent: Origin, where: Origin, depth: int) -> None:
+        """One attachment or archive member: save it, open it (archive, mail) or ignore it."""
+        kind = attachment_kind(name, data, "message/rfc822" if declared_type == "mail" else declared_type)
+        if kind.kind in ("lock", "other"):
+            self.record(_ignored(kind.kind, name, where))
+        elif kind.kind == "spreadsheet":
+            self.save(kind.name, data, parent)
+        elif depth >= MAX_NESTING_DEPTH:
+            self.record(failed("unsafe_file", name, where, f"nested more than {MAX_NESTING_DEPTH} levels"))
+        elif kind.kind == "archive":
+            self.archive(name, data, where, depth + 1)
+        elif kind.kind == "mail":
+            self.mail(data, where, depth + 1)
+        elif kind.kind == "outlook_msg":
+            self.outlook(data, where, depth + 1)
+        else:  # winmail.dat: Outlook's attachments, wrapped
+            seen: set[str] = set()
+            for part in tnef_parts(data):
+                self.part(part, where, depth + 1, seen)
+
+    def archive(self, name: str, data: bytes, origin: Origin, depth: int) -> None:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not _is_mac_metadata(m.filename)]
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                self.record(failed("unsafe_file", name, origin, f"{len(members):,} files in the archive"))
+                return
+            budget = [MAX_ARCHIVE_BYTES]
+            for member in members:
+                member_name = _member_name(member)
+                where = origin.inside(member_name)
+                self.guarded(member_name, where, lambda m=member, n=member_name, w=where:
+                             self.member(archive, m, n, origin, w, depth, budget))
+
+    def member(self, archive: zipfile.ZipFile, member: zipfile.ZipInfo, member_name: str, origin: Origin,
+               where: Origin, depth: int, budget: list[int]) -> None:
+        self.count_item()
+        base = re.split(r"[/\\]", member_name)[-1]
+        guess = attachment_kind(base, b"")
+        if guess.kind in ("other", "lock") and Path(base).suffix:
+            self.record(_ignored(guess.kind, base, where))
+            return
+        if member.flag_bits & 0x1:
+            self.record(failed("encrypted_file", base, where))
+            return
+        limit = min(MAX_MEMBER_BYTES, budget[0])
+        if member.file_size > limit:  # the declared size, checked before reading anything
+            self.too_large(base, where, member.file_size, limit)
+            return
+        with archive.open(member) as f:
+            content = f.read(limit + 1)  # the declared size may lie
+        if len(content) > limit:
+            self.too_large(base, where, len(content), limit)
+            return
+        budget[0] -= len(content)
+        member_origin = origin if origin.time else replace(origin, time=_zip_time(member))
+        self.blob(base, content, "", member_origin, where, depth)
+
+    # ---- saving
+
+    def save(self, name: str, data: bytes, origin: Origin) -> None:
+        digest = _sha256(data)
+        existing = self.inbox.contents.get(digest)
+        if existing is not None:
+            if digest in self.log.saved_digests:
+                self.record(CollectEntry("duplicate", "attachment_duplicate", name, origin, sha256=digest,
+                                         params={"other": existing}))
+            else:  # saved by a run whose log row was lost (killed, log open in Excel, disk full)
+                self.record(CollectEntry("saved", "attachment_recorded", name, origin, self.inbox.folder / existing,
+                                         digest))
+            return
+        if self.saved_files >= MAX_RUN_FILES:
+            raise _RunLimitReached(f"{MAX_RUN_FILES:,} files")
+        if self.saved_bytes + len(data) > MAX_RUN_BYTES:
+            raise _RunLimitReached(f"{MAX_RUN_BYTES // MB:,} MB")
+        try:
+            if self.returned_empty(name, data):
+                self.record(CollectEntry("ignored", "attachment_blank_template", name, origin, sha256=digest))
+                return
+            target = self.inbox.save(safe_file_name(name), data, digest,
+                                     origin.time.timestamp() if origin.time else None)
+        except IntakeWriteError as exc:
+            self.stop_on_write_failure(exc, origin)
+        self.saved_files += 1
+        self.saved_bytes += len(data)
+        self.record(CollectEntry("saved", "attachment_saved", name, origin, target, digest))
+
+    def returned_empty(self, name: str, data: bytes) -> bool:
+        """Whether an .xlsx attachment is one of the tool's templates with nothing entered."""
+        if not (name.lower().endswith(".xlsx") and data.startswith(ZIP_SIGNATURES)):
+            return False
+        with self.inbox.scratch_copy(data, ".xlsx") as copy:
+            return is_blank_template(copy)
+
+    def stop_on_write_failure(self, exc: IntakeWriteError, origin: Origin) -> NoReturn:
+        params = {"folder": str(self.inbox.folder), "detail": exc.reason, "count": self.saved_files,
+                  "log": str(self.log.path)}
+        entry = CollectEntry("failed", "collect_write_failed", exc.name, origin, params=params)
+        try:
+            self.record(entry)
+        except OutputError:
+            self.report.entries.append(entry)
+        problem = Problem("collect_write_failed", file=exc.name, params=params)
+        raise OutputError(f"{problem.message_th} / {problem.message_en}. "
+                          f"{problem.action_th} / {problem.action_en}") from None
+
+    # ---- budgets
+
+    def count_item(self) -> None:
+        self.items += 1
+        if self.items > MAX_RUN_ITEMS:
+            raise _RunLimitReached(f"{MAX_RUN_ITEMS:,} attachments")
+
+    def too_large(self, name: str, where: Origin, size: int, limit: int) -> None:
+        self.record(CollectEntry("failed", "file_too_large", name, where,
+                                 params={"size": _megabytes(size), "limit": _megabytes(limit)}))
+
+
+def _source_files(source: Path, into: Path) -> Iterator[tuple[Path, str]]:
+    """The files of a source, each with the tool's own folder it lies in ("" for none)."""
     if not source.is_dir():
-        yield source
+        yield source, ""
         return
     inside = into.resolve()
     for path in list_input_files(source):
-        if inside not in path.resolve().parents:
-            yield path
-
-
-class _InputFolder:
-    """The input folder's names and contents, to avoid overwrites and duplicates."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.hashes: dict[str, str] = {}
-        for path in list_input_files(folder):
-            self.hashes.setdefault(_sha256(path.read_bytes()), path.relative_to(folder).as_posix())
-        self.names = {p.name.casefold() for p in folder.iterdir()}
-
-    def save(self, name: str, data: bytes, origin: Origin) -> CollectEntry:
-        digest = _sha256(data)
-        if digest in self.hashes:
-            return CollectEntry("duplicate", "attachment_duplicate", name, origin, sha256=digest,
-                                params={"other": self.hashes[digest]})
-        target = self.folder / self._free_name(safe_file_name(name))
-        with atomic_output(target) as tmp:
-            tmp.write_bytes(data)
-        if origin.time is not None:
-            stamp = origin.time.timestamp()
-            os.utime(target, (stamp, stamp))
-        self.hashes[digest] = target.name
-        self.names.add(target.name.casefold())
-        return CollectEntry("saved", "attachment_saved", name, origin, target, digest)
-
-    def _free_name(self, name: str) -> str:
-        stem, suffix = os.path.splitext(name)
-        candidate, number = name, 1
-        while candidate.casefold() in self.names:  # casefold: Windows names ignore case
-            number += 1
-            candidate = f"{stem} ({number}){suffix}"
-        return candidate
-
-
-def _collect_file(path: Path, inbox: _InputFolder) -> list[CollectEntry]:
-    origin = Origin(str(path))
-    suffix = path.suffix.lower()
-    try:
-        if suffix in MBOX_SUFFIXES or (suffix not in MAIL_SUFFIXES + ARCHIVE_SUFFIXES
-                                       + SPREADSHEET_SUFFIXES and _looks_like_mbox(path)):
-            return _collect_mbox(path, inbox)
-        if suffix in SPREADSHEET_SUFFIXES:
-            origin = replace(origin, time=_file_time(path))
-        if suffix in MAIL_SUFFIXES + ARCHIVE_SUFFIXES + SPREADSHEET_SUFFIXES:
-            return _collect_blob(path.name, path.read_bytes(), origin, inbox, depth=0, top=True)
-    except OSError as exc:
-        return [_failed("read_failed", path.name, origin, exc.strerror or str(exc))]
-    return [CollectEntry("ignored", "not_mail", path.name, origin)]
-
-
-def _looks_like_mbox(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(5) == b"From "
-
-
-def _file_time(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-
-
-def _collect_mbox(path: Path, inbox: _InputFolder) -> list[CollectEntry]:
-    entries: list[CollectEntry] = []
-    box = mailbox.mbox(path, factory=None, create=False)
-    try:
-        for number, key in enumerate(box.keys(), start=1):
-            origin = Origin(f"{path} #{number}")
-            try:
-                message = _PARSER.parsebytes(box.get_bytes(key))
-            except (ValueError, LookupError, IndexError) as exc:
-                entries.append(_failed("corrupt_file", f"{path.name} #{number}", origin, str(exc)))
-                continue
-            entries.extend(_collect_message(message, origin, inbox, depth=0))
-    finally:
-        box.close()
-    return entries
-
-
-def _collect_message(message: EmailMessage, origin: Origin, inbox: _InputFolder,
-                     depth: int) -> list[CollectEntry]:
-    origin = _mail_origin(message, origin)
-    entries: list[CollectEntry] = []
-    for part in message.walk():  # walks into forwarded messages (message/rfc822) too
-        if part.is_multipart():
+        if inside in path.resolve().parents:
             continue
-        try:
-            name = _attachment_name(part)
-            if name is None:
-                continue
-            data = part.get_payload(decode=True) or b""
-        except (ValueError, LookupError, TypeError) as exc:
-            entries.append(_failed("corrupt_file", "?", origin, str(exc)))
-            continue
-        entries.extend(_collect_blob(name, data, origin, inbox, depth))
-    return entries
+        folders = [part for part in path.relative_to(source).parts[:-1] if part.casefold() in OWN_FOLDERS]
+        yield path, (folders[0] if folders else "")
 
 
-def _attachment_name(part: EmailMessage) -> str | None:
-    """The attachment's file name (RFC 2231 and encoded words decoded), a name made from its
-    type when it has none, or None for a message body."""
-    name = part.get_filename()
-    content_type = part.get_content_type()
-    known_suffix = SPREADSHEET_TYPES.get(content_type)
-    if name:
-        return name + known_suffix if known_suffix and not Path(name).suffix else name
-    if known_suffix and content_type != "message/rfc822":
-        return "attachment" + known_suffix
-    if part.get_content_disposition() == "attachment":
-        return "attachment"
-    return None
+def _with_headers(origin: Origin, headers: MailHeaders) -> Origin:
+    return replace(origin, sender=headers.sender, subject=headers.subject, date=headers.date, time=headers.time)
 
 
-def _mail_origin(message: EmailMessage, origin: Origin) -> Origin:
-    date_header = message.get("date")
-    when = getattr(date_header, "datetime", None)
-    return replace(origin, sender=_header_text(message, "from"), subject=_header_text(message, "subject"),
-                   date=when.isoformat() if when else _header_text(message, "date"), time=when)
-
-
-def _header_text(message: EmailMessage, name: str) -> str:
-    """A header as text. Encoded words are decoded with ``email.header`` because the modern
-    parser puts a space between the adjacent encoded words of a long Thai sender name."""
-    raw = next((str(v) for k, v in message.raw_items() if k.lower() == name), "")
-    try:
-        if "=?" in raw:
-            return " ".join(str(email.header.make_header(email.header.decode_header(raw))).split())
-        return " ".join(str(message.get(name, "")).split())
-    except (ValueError, LookupError, IndexError, email.errors.HeaderParseError):
-        return " ".join(raw.split())
-
-
-def _kind(name: str) -> Literal["lock", "spreadsheet", "archive", "mail", "other"]:
-    suffix = Path(name).suffix.lower()
-    if is_lock_file(Path(safe_file_name(name))):
-        return "lock"
-    if suffix in SPREADSHEET_SUFFIXES:
-        return "spreadsheet"
-    if suffix in ARCHIVE_SUFFIXES:
-        return "archive"
-    return "mail" if suffix in MAIL_SUFFIXES else "other"
-
-
-def _ignored(name: str, where: Origin) -> CollectEntry:
-    if _kind(name) == "lock":
+def _ignored(kind: str, name: str, where: Origin) -> CollectEntry:
+    if kind == "lock":
         return CollectEntry("ignored", "lock_file", name, where)
     return CollectEntry("ignored", "attachment_not_spreadsheet", name, where,
                         params={"detail": Path(name).suffix.lower() or "ไม่มีนามสกุล / no extension"})
-
-
-def _collect_blob(name: str, data: bytes, origin: Origin, inbox: _InputFolder, depth: int,
-                  top: bool = False) -> list[CollectEntry]:
-    """One attachment or archive member: save it, open it (archive, e-mail) or ignore it."""
-    kind = _kind(name)
-    where = origin if top else origin.inside(name)
-    if kind == "spreadsheet":
-        return [inbox.save(name, data, origin)]
-    if kind in ("lock", "other"):
-        return [_ignored(name, where)]
-    if depth >= MAX_ARCHIVE_DEPTH:
-        return [_failed("unsafe_file", name, where, f"nested more than {MAX_ARCHIVE_DEPTH} levels")]
-    if kind == "archive":
-        return _collect_zip(name, data, where, inbox, depth + 1)
-    try:
-        message = _PARSER.parsebytes(data)
-    except (ValueError, LookupError, IndexError) as exc:
-        return [_failed("corrupt_file", name, where, str(exc))]
-    return _collect_message(message, where, inbox, depth + 1)
-
-
-def _collect_zip(name: str, data: bytes, origin: Origin, inbox: _InputFolder,
-                 depth: int) -> list[CollectEntry]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as exc:
-        return [_failed("corrupt_file", name, origin, str(exc) or "bad zip")]
-    entries: list[CollectEntry] = []
-    budget = MAX_ARCHIVE_BYTES
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir() and not _is_mac_metadata(m.filename)]
-        if len(members) > MAX_ARCHIVE_MEMBERS:
-            return [_failed("unsafe_file", name, origin, f"{len(members)} files in the archive")]
-        for member in members:
-            member_name = _member_name(member)
-            base = re.split(r"[/\\]", member_name)[-1]
-            if _kind(base) in ("lock", "other"):
-                entries.append(_ignored(base, origin.inside(member_name)))
-                continue
-            if member.flag_bits & 0x1:
-                entries.append(_failed("encrypted_file", base, origin.inside(member_name)))
-                continue
-            limit = min(MAX_MEMBER_BYTES, budget)
-            if member.file_size > limit:  # the declared size, checked before reading anything
-                entries.append(_failed("unsafe_file", base, origin.inside(member_name),
-                                       f"{member.file_size:,} bytes"))
-                continue
-            try:
-                with archive.open(member) as f:
-                    content = f.read(limit + 1)  # the declared size may lie
-            except (zipfile.BadZipFile, RuntimeError, ValueError, OSError, EOFError) as exc:
-                entries.append(_failed("corrupt_file", base, origin.inside(member_name),
-                                       str(exc) or type(exc).__name__))
-                continue
-            if len(content) > limit:
-                entries.append(_failed("unsafe_file", base, origin.inside(member_name),
-                                       f"more than {limit:,} bytes"))
-                continue
-            budget -= len(content)
-            member_origin = origin if origin.time else replace(origin, time=_zip_time(member))
-            entries.extend(_collect_blob(base, content, member_origin, inbox, depth))
-    return entries
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:
@@ -416,29 +408,9 @@ def _zip_time(member: zipfile.ZipInfo) -> dt.datetime | None:
         return None
 
 
-def _failed(code: str, name: str, origin: Origin, detail: str = "") -> CollectEntry:
-    return CollectEntry("failed", code, name, origin, params={"detail": detail[:200]})
+def _megabytes(size: int) -> str:
+    return f"{size / MB:,.1f} MB"
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _append_log(path: Path, entries: list[CollectEntry]) -> None:
-    """Append the entries to the log CSV (UTF-8 with BOM when new, so Excel shows Thai)."""
-    ensure_folder(path.parent)
-    now = dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
-    new = not path.exists() or path.stat().st_size == 0
-    try:
-        with path.open("a", encoding=CSV_ENCODING if new else "utf-8", newline="") as f:
-            writer = csv.writer(f, lineterminator="\r\n")
-            if new:
-                writer.writerow(LOG_COLUMNS)
-            for e in entries:
-                writer.writerow([now, e.outcome, e.saved.name if e.saved else "", csv_text(e.attachment),
-                                 csv_text(e.origin.source), csv_text(e.origin.sender), e.origin.date,
-                                 csv_text(e.origin.subject), e.sha256, csv_text(e.message_th),
-                                 csv_text(e.message_en)])
-    except OSError as exc:
-        raise OutputError(f"เขียนบันทึกการรวบรวม {path} ไม่ได้ / cannot write the collection log {path}: "
-                          f"{exc.strerror or exc}") from None

@@ -180,10 +180,54 @@ CATALOGUE: dict[str, ProblemType] = _types(
                 "หากอำเภอส่งแบบรายงานมาเป็นไฟล์อื่น ให้ขอไฟล์ Excel",
                 "If the district sent its report in another format, ask for the Excel file"),
     ProblemType("not_mail", "warning",
-                "{file} ไม่ใช่อีเมล (.eml) mbox zip หรือไฟล์ตารางคำนวณ จึงข้าม",
-                "{file} is not an e-mail (.eml), mbox, zip or spreadsheet; skipped",
-                "บันทึกอีเมลจากโปรแกรมอีเมลเป็นไฟล์ .eml แล้วสั่งใหม่",
-                "Save the e-mails as .eml files from the mail program and run again"),
+                "{file} ไม่ใช่อีเมล (.eml .msg) mbox zip หรือไฟล์ตารางคำนวณ จึงข้าม",
+                "{file} is not an e-mail (.eml, .msg), mbox, zip or spreadsheet; skipped",
+                "บันทึกอีเมลเป็นไฟล์ .eml หรือ .msg (ลากอีเมลจาก Outlook ไปวางในโฟลเดอร์) แล้วสั่งใหม่",
+                "Save the e-mails as .eml or .msg files (drag them from Outlook into a folder) and run again"),
+    ProblemType("attachment_recorded", "info",
+                "{file} อยู่ในโฟลเดอร์ input แล้วเป็น {saved} แต่ยังไม่มีในบันทึกการรวบรวม (ครั้งก่อนเขียนบันทึกไม่ได้) "
+                "จึงบันทึกไว้ตอนนี้ ไม่บันทึกไฟล์ซ้ำ",
+                "{file} is already in the input folder as {saved} but was missing from the collection log "
+                "(an earlier run could not write it); recorded now, not saved again",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("attachment_blank_template", "warning",
+                "{file} เป็นแบบฟอร์มเปล่าที่ส่งกลับมาโดยยังไม่ได้กรอกข้อมูล จึงไม่ได้นำเข้า",
+                "{file} is a blank entry template returned empty (no value entered); not collected",
+                "ขอให้อำเภอกรอกแบบฟอร์มแล้วส่งกลับมาใหม่",
+                "Ask the district to fill in the form and send it again"),
+    ProblemType("attachment_own_folder", "info",
+                "{file} อยู่ในโฟลเดอร์ {folder} ของโปรแกรมเอง (แบบฟอร์ม ผลลัพธ์ หรือไฟล์แก้ไข) ไม่ใช่ไฟล์ที่อำเภอส่งกลับ จึงข้าม",
+                "{file} is in the tool's own {folder} folder (templates, results or correction workbooks), "
+                "not a district's reply; skipped",
+                "ไม่ต้องทำอะไร", "Nothing to do"),
+    ProblemType("mail_no_attachment", "info",
+                "อ่านอีเมล \"{file}\" แล้ว ไม่มีไฟล์แนบ", "mail \"{file}\" read: it has no attachment",
+                "หากอำเภอแจ้งว่าแนบไฟล์แล้ว ขอให้ส่งใหม่", "If the district says it attached its report, ask it to send again"),
+    ProblemType("collect_limit", "warning",
+                "หยุดการรวบรวมเมื่อถึงขีดจำกัดต่อครั้ง ({detail}) ไฟล์แนบที่เหลือยังไม่ได้นำเข้า",
+                "collecting stopped at the per-run limit ({detail}); the remaining attachments were not collected",
+                "ตรวจดูอีเมลหรือไฟล์ zip ที่มีไฟล์จำนวนมากผิดปกติ แล้วสั่ง collect ใหม่ (ไฟล์ที่บันทึกแล้วจะไม่ถูกบันทึกซ้ำ)",
+                "Look for a mail or zip with an abnormal number of files, then run collect again "
+                "(files already saved are not saved twice)"),
+    ProblemType("collect_write_failed", "error",
+                "เขียนไฟล์ {file} ลงในโฟลเดอร์ {folder} ไม่ได้ ({detail}) จึงหยุดการรวบรวม "
+                "หลังบันทึกแล้ว {count} ไฟล์ (ดูรายการใน {log})",
+                "cannot write {file} into {folder} ({detail}); collecting stopped after saving {count} files "
+                "(listed in {log})",
+                "ทำให้ดิสก์มีที่ว่าง ตรวจสิทธิ์การเขียนโฟลเดอร์ หรือย้ายโฟลเดอร์ input ไปที่ที่เส้นทางสั้นกว่า แล้วสั่ง collect ใหม่ "
+                "(ไฟล์ที่บันทึกแล้วจะไม่ถูกบันทึกซ้ำ)",
+                "Free disk space, check that the folder may be written, or move the input folder to a shorter "
+                "path, then run collect again (files already saved are not saved twice)"),
+    ProblemType("collect_log_unwritable", "error",
+                "เขียนบันทึกการรวบรวม {file} ไม่ได้ ({detail}) อาจเปิดค้างอยู่ใน Excel จึงหยุดการรวบรวม",
+                "cannot write the collection log {file} ({detail}), is it open in Excel? Collecting stopped",
+                "ปิดไฟล์บันทึกแล้วสั่ง collect ใหม่ ไฟล์ที่บันทึกไปแล้วจะถูกลงบันทึกในครั้งถัดไป",
+                "Close the log and run collect again; files already saved are recorded by the next run"),
+    ProblemType("collect_busy", "error",
+                "มีการรวบรวม (collect) อีกชุดกำลังเขียนลงโฟลเดอร์ {file} อยู่ และรอนานเกินไป จึงหยุด",
+                "another collect run is writing into {file} and did not finish in time; stopped",
+                "รอให้ชุดนั้นทำงานเสร็จ แล้วสั่ง collect ใหม่", "Wait until the other run has finished, then run "
+                "collect again"),
     # ---- one cell
     ProblemType("required_missing", "error",
                 "ยังไม่ได้กรอก {label}", "{label_en} is empty",
