@@ -2,10 +2,11 @@
 
 python-calamine is Rust: an allocation failure aborts the whole process instead of raising, and a hostile
 file can make it try. ``WorkerReader`` is a ``batch.Reader`` that reads each file in one of ``jobs``
-worker processes started with "spawn" on every OS (so Linux tests what Windows does). Each worker has an
-address-space limit where the OS offers one (``RLIMIT_AS`` on Linux; macOS may refuse it, Windows has no
-such limit here) and each file a time limit. A worker that dies or overruns is replaced; its file gets a
-``reader_crashed`` or ``read_timeout`` problem and the batch goes on. Results come back in input order,
+worker processes started with "spawn" on every OS (so Linux tests what Windows does). Each worker has a
+memory limit where the OS offers one (``RLIMIT_AS`` on Linux, a Job Object on Windows: ``winlimits``;
+macOS may refuse ``RLIMIT_AS``) and each file a time limit. A worker that dies or overruns is replaced; its
+file gets a ``reader_crashed`` or ``read_timeout`` problem, which quotes the memory limit only when it
+applied, and the batch goes on. Results come back in input order,
 so two runs over the same folder give the same outputs.
 
 A worker costs about 0.2 s to start, so by default there is one per ``FILES_PER_WORKER`` files (a province
@@ -28,6 +29,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from cdd_scorer import winlimits
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.parallel import worker_count
 from cdd_scorer.problems import Problem
@@ -45,18 +47,19 @@ FILES_PER_WORKER = 50
 _READY = "ready"
 _MAX_START_FAILURES = 3
 _IN_HAND = 3
+NO_MEMORY_LIMIT = "no limit"  # what a crash message quotes as the memory limit where none applied
+# Windows exit codes of a process that crashed (NTSTATUS); calamine's abort is a fast fail.
+_WINDOWS_CRASHES = {0xC0000005: "STATUS_ACCESS_VIOLATION", 0xC0000017: "STATUS_NO_MEMORY",
+                    0xC00000FD: "STATUS_STACK_OVERFLOW", 0xC0000409: "STATUS_STACK_BUFFER_OVERRUN: abort"}
+_HANDLES_PER_WORKER = 2  # its pipe and its process sentinel, both passed to wait(): 31 workers on Windows
 
 
 @dataclass(frozen=True)
 class WorkerLimits:
-    """Per-file time limit and per-worker memory (address space; ``None`` = no limit)."""
+    """Per-file time limit and per-worker memory (``None`` = no limit)."""
 
     seconds_per_file: float = 60.0
     memory_bytes: int | None = 768 * MB
-
-    @property
-    def memory_text(self) -> str:
-        return f"{self.memory_bytes // MB:,} MB" if self.memory_bytes else "-"
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ class WorkerReader:
             return
         if not tasks:
             return
-        count = worker_count(self.jobs, len(tasks) if self.jobs else math.ceil(len(tasks) / FILES_PER_WORKER))
+        count = worker_count(self.jobs, len(tasks) if self.jobs else math.ceil(len(tasks) / FILES_PER_WORKER),
+                             handles_per_worker=_HANDLES_PER_WORKER, own_handles=0)
         pool = _Pool(count, (kpi_set, self.limits, self.safety, self.read_file))
         try:
             yield from pool.run(tasks, self.limits)
@@ -91,24 +95,23 @@ class WorkerReader:
 
 def read_in_worker(conn: Connection, kpi_set: KpiSet, limits: WorkerLimits, safety: SafetyLimits,
                    read_file: ReadFile) -> None:
-    """A worker's life: limit itself, then read the files it is sent, one answer per file, until told
-    to stop."""
+    """A worker's life: limit itself, say which memory limit applies, then read the files it is sent, one
+    answer per file, until told to stop."""
     _silence_stderr()
-    _limit_memory(limits.memory_bytes)
-    conn.send(_READY)
+    memory = limit_memory(limits.memory_bytes)
+    conn.send((_READY, memory))
     while (task := conn.recv()) is not None:
         path, name = task
-        conn.send(_read_contained(read_file, path, name, kpi_set, limits, safety))
+        conn.send(_read_contained(read_file, path, name, kpi_set, memory, safety))
 
 
-def _read_contained(read_file: ReadFile, path: Path, name: str, kpi_set: KpiSet, limits: WorkerLimits,
+def _read_contained(read_file: ReadFile, path: Path, name: str, kpi_set: KpiSet, memory: str,
                     safety: SafetyLimits) -> Outcome:
     """Any exception, including a Rust panic (a ``BaseException``), becomes this file's problem."""
     try:
         return read_file(path, name, kpi_set, safety)
     except MemoryError:
-        return [Problem("reader_crashed", file=name,
-                        params={"detail": "out of memory", "memory": limits.memory_text})]
+        return [Problem("reader_crashed", file=name, params={"detail": "out of memory", "memory": memory})]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 — one file's failure must never stop the worker
@@ -124,15 +127,25 @@ def _silence_stderr() -> None:
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 — lives as long as the worker
 
 
-def _limit_memory(limit: int | None) -> None:
-    if limit is None or resource is None:
-        return
+def limit_memory(limit: int | None) -> str:
+    """Limit this process's memory to ``limit`` bytes where the OS allows it; the limit as a crash message
+    quotes it (``NO_MEMORY_LIMIT`` when none applies)."""
+    if limit is None:
+        return NO_MEMORY_LIMIT
+    applied = winlimits.limit_this_process(limit) if os.name == "nt" else _limit_address_space(limit)
+    return f"{limit // MB:,} MB" if applied else NO_MEMORY_LIMIT
+
+
+def _limit_address_space(limit: int) -> bool:
+    if resource is None:
+        return False
     try:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     except (ValueError, OSError):  # macOS may refuse RLIMIT_AS; the time limit still applies
-        pass
+        return False
+    return True
 
 
 @contextmanager
@@ -161,6 +174,7 @@ class _Worker:
             self.process.start()
         child.close()
         self.ready = False
+        self.memory = NO_MEMORY_LIMIT  # the memory limit it reports once ready
         self.tasks: deque[tuple[int, str]] = deque()  # sent, not answered yet, in the order sent
         self.deadline = 0.0
 
@@ -218,7 +232,7 @@ class _Pool:
             if self.start_failures > _MAX_START_FAILURES:
                 for index, (_, name) in queue:
                     results[index] = [Problem("reader_crashed", file=name, params={
-                        "detail": "the reader process could not start", "memory": limits.memory_text})]
+                        "detail": "the reader process could not start", "memory": NO_MEMORY_LIMIT})]
                 queue.clear()
             while next_out in results:
                 yield results.pop(next_out)
@@ -237,10 +251,10 @@ class _Pool:
                 except (EOFError, OSError):
                     worker.process.join(timeout=5)  # the pipe closes before the exit status is known
                     self._replace(worker, results, queue, tasks, "reader_crashed",
-                                  {"detail": _exit_text(worker.process.exitcode), "memory": limits.memory_text})
+                                  {"detail": _exit_text(worker.process.exitcode), "memory": worker.memory})
                     continue
-                if message == _READY:
-                    worker.ready = True
+                if isinstance(message, tuple) and message[0] == _READY:
+                    worker.ready, worker.memory = True, message[1]
                 elif worker.tasks:
                     results[worker.answered(limits.seconds_per_file)] = message
             elif worker.tasks and time.monotonic() >= worker.deadline:
@@ -266,9 +280,13 @@ class _Pool:
 
 
 def _exit_text(exitcode: int | None) -> str:
+    """How a worker ended: the signal that stopped it (POSIX), the crash status Windows gives (e.g.
+    ``stopped by 0xC0000409 STATUS_STACK_BUFFER_OVERRUN: abort``), else its exit code."""
     if exitcode is not None and exitcode < 0:
         try:
             return f"stopped by {signal.Signals(-exitcode).name}"
         except ValueError:
             pass
+    if exitcode is not None and exitcode >= 0xC0000000:
+        return f"stopped by 0x{exitcode:08X} {_WINDOWS_CRASHES.get(exitcode, 'crash')}"
     return f"exit code {exitcode}"
