@@ -27,6 +27,7 @@ from cdd_scorer.problems import Problem
 LOCK_NAME = "collect.lock"
 LOCK_WAIT_SECONDS = 600.0
 WINDOWS_MAX_PATH = 260  # characters, counting the drive and the terminating NUL
+ON_WINDOWS = os.name == "nt"
 
 
 class IntakeWriteError(OSError):
@@ -119,12 +120,12 @@ class IntakeFolder:
 
     def _fitted(self, stem: str, number: str, suffix: str) -> str:
         """``stem + number + suffix``, the stem shortened so the path fits Windows' MAX_PATH."""
-        if os.name != "nt":
+        if not ON_WINDOWS:
             return stem + number + suffix
         room = WINDOWS_MAX_PATH - 1 - len(str(self.folder.absolute())) - 1 - len(number + suffix)
         if room < 1:
             raise IntakeWriteError(stem + number + suffix, f"path longer than {WINDOWS_MAX_PATH - 1} characters")
-        return stem[:room].rstrip(". ") + number + suffix if len(stem) > room else stem + number + suffix
+        return (stem[:room].rstrip(". ") or "_") + number + suffix
 
 
 def _file_digest(path: Path) -> str:
