@@ -11,6 +11,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from cdd_scorer.exact import Number, exact
 
 _OPERATORS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -51,23 +55,28 @@ class Expression:
                 raise ExpressionError(f"{source!r}: {type(node).__name__} is not allowed")
         return cls(source, tree, tuple(names))
 
-    def evaluate(self, values: Mapping[str, float]) -> float | None:
-        """The value, or None when a divisor is zero."""
+    def evaluate(self, values: Mapping[str, Number]) -> Fraction | None:
+        """The exact value (decimal inputs, fraction arithmetic), or None when a divisor is zero."""
         try:
-            return float(_evaluate(self.tree, values))
+            return _evaluate(self.tree, values)
         except ZeroDivisionError:
             return None
 
-    def to_excel(self, reference: Callable[[str], str]) -> str:
-        """The expression as Excel formula text, each field replaced by ``reference(field)``."""
-        return _to_excel(self.tree, reference)
+    def to_excel(self, reference: Callable[[str], str], decimals_of: Callable[[str], int]) -> str:
+        """The expression as Excel formula text, each field replaced by ``reference(field)``.
+
+        A sum or difference of fields is exact in decimals (money has 2, counts 0), but not in the
+        binary floats a spreadsheet computes with (2200 − 2090.11 = 109.88999999999987 there), so it is
+        wrapped in ``ROUND(…, decimals)``, which gives back the exact decimal before anything divides
+        it. ``decimals_of(field)`` says how many decimals a field's values have."""
+        return _to_excel(self.tree, reference, decimals_of)
 
 
-def _evaluate(node: ast.expr, values: Mapping[str, float]) -> float:
+def _evaluate(node: ast.expr, values: Mapping[str, Number]) -> Fraction:
     if isinstance(node, ast.Name):
-        return float(values[node.id])
+        return exact(values[node.id])
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return exact(node.value)
     if isinstance(node, ast.UnaryOp):
         return -_evaluate(node.operand, values)
     assert isinstance(node, ast.BinOp)
@@ -81,14 +90,35 @@ def _evaluate(node: ast.expr, values: Mapping[str, float]) -> float:
     return left / right
 
 
-def _to_excel(node: ast.expr, reference: Callable[[str], str]) -> str:
+def _to_excel(node: ast.expr, reference: Callable[[str], str], decimals_of: Callable[[str], int]) -> str:
     if isinstance(node, ast.Name):
         return reference(node.id)
     if isinstance(node, ast.Constant):
         return repr(node.value)
     if isinstance(node, ast.UnaryOp):
-        return f"-({_to_excel(node.operand, reference)})"
+        return f"-({_to_excel(node.operand, reference, decimals_of)})"
     assert isinstance(node, ast.BinOp)
     # Parenthesise every operation so Excel's precedence can never differ from Python's.
-    left, right = _to_excel(node.left, reference), _to_excel(node.right, reference)
-    return f"({left}{_OPERATORS[type(node.op)]}{right})"
+    left = _to_excel(node.left, reference, decimals_of)
+    right = _to_excel(node.right, reference, decimals_of)
+    formula = f"({left}{_OPERATORS[type(node.op)]}{right})"
+    decimals = _sum_decimals(node, decimals_of)
+    return formula if decimals is None else f"ROUND{formula[:-1]},{decimals})"
+
+
+def _sum_decimals(node: ast.expr, decimals_of: Callable[[str], int]) -> int | None:
+    """For a sum or difference of fields and constants, the decimals its exact value has; else None."""
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Add | ast.Sub):
+        return None
+
+    def leaf(n: ast.expr) -> int | None:
+        if isinstance(n, ast.Name):
+            return decimals_of(n.id)
+        if isinstance(n, ast.Constant):
+            return max(0, -Decimal(repr(n.value)).normalize().as_tuple().exponent)
+        if isinstance(n, ast.UnaryOp):
+            return leaf(n.operand)
+        return _sum_decimals(n, decimals_of)
+
+    parts = [leaf(node.left), leaf(node.right)]
+    return None if None in parts else max(parts)

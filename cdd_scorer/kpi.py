@@ -17,6 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
+from cdd_scorer.exact import Number, exact
 from cdd_scorer.expressions import Expression, ExpressionError
 
 FieldType = Literal["money", "count", "yesno", "date", "text"]
@@ -51,13 +52,15 @@ class Field:
 
 @dataclass(frozen=True)
 class Condition:
-    """What must hold for one level: a threshold on the result or a field, a yes, a deadline."""
+    """What must hold for one level: a threshold on the result or a field, a count compared with
+    another count (``fields``: "on target" is recorded ≥ target, not a rounded 100 %), a yes, a deadline."""
 
-    kind: Literal["result", "field", "yes", "deadline"]
+    kind: Literal["result", "field", "fields", "yes", "deadline"]
     field: str | None = None
     op: str | None = None
     value: float | None = None
     deadline: dt.date | None = None
+    other_field: str | None = None
 
     @property
     def is_numeric(self) -> bool:
@@ -167,10 +170,10 @@ class KpiSet:
                 return f
         raise KeyError(field_id)
 
-    def rating_for(self, percent: float) -> RatingBand:
+    def rating_for(self, percent: Number) -> RatingBand:
         """The rating band of an overall percentage (bands sorted from the highest)."""
         for band in self.rating_bands:
-            if percent >= band.min_percent:
+            if exact(percent) >= exact(band.min_percent):
                 return band
         return self.rating_bands[-1]
 
@@ -325,6 +328,11 @@ def _build_condition(raw: dict, p: _Problems, where: str) -> Condition | None:
         if not isinstance(deadline, dt.date):
             p.add(f"{where}: on_or_before must be a date such as 2022-08-31")
         return Condition("deadline", field=raw.get("field"), deadline=deadline)
+    elif "than_field" in raw:
+        op = raw.get("op")
+        if op not in COMPARISONS:
+            p.add(f"{where}: comparison '{op}' is not one of {' '.join(COMPARISONS)}")
+        return Condition("fields", field=raw.get("field"), op=op, other_field=raw.get("than_field"))
     else:
         op, value, kind, field_id = raw.get("op"), raw.get("value"), "field", raw.get("field")
     if op not in COMPARISONS:
@@ -405,11 +413,12 @@ def _check_condition(cond: Condition, field_types: dict[str, str], result: Expre
         if result is None:
             p.add(f"{where}: compares the result, but the KPI has no result formula")
         return
-    wanted = {"field": NUMERIC_TYPES, "yes": ("yesno",), "deadline": ("date",)}[cond.kind]
-    if cond.field not in field_types:
-        p.add(f"{where}: field '{cond.field}' is not a field of the KPI")
-    elif field_types[cond.field] not in wanted:
-        p.add(f"{where}: field '{cond.field}' must be of type {' or '.join(wanted)}")
+    wanted = {"field": NUMERIC_TYPES, "fields": NUMERIC_TYPES, "yes": ("yesno",), "deadline": ("date",)}[cond.kind]
+    for field_id in (cond.field, cond.other_field) if cond.kind == "fields" else (cond.field,):
+        if field_id not in field_types:
+            p.add(f"{where}: field '{field_id}' is not a field of the KPI")
+        elif field_types[field_id] not in wanted:
+            p.add(f"{where}: field '{field_id}' must be of type {' or '.join(wanted)}")
 
 
 def _check_ids(kpis: list[Kpi], reporter: tuple[Field, ...], p: _Problems) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdd_scorer.batch import RoundResult
+from cdd_scorer.exact import Number, round_half_away
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
 
@@ -17,11 +18,11 @@ ISSUE_COLUMNS = ["file", "province_code", "district_code", "sheet", "cell", "fie
 _FORMULA_START = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
 
 
-def csv_number(value: float | None, decimals: int = 4) -> str:
-    """A number with up to ``decimals`` decimals and no trailing zeros; empty for None."""
+def csv_number(value: Number | None, decimals: int) -> str:
+    """A number as shown: rounded once (half away from zero) to ``decimals``, no trailing zeros; empty for None."""
     if value is None:
         return ""
-    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    text = f"{round_half_away(value, decimals):f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -37,6 +38,7 @@ def scores_table(result: RoundResult) -> pd.DataFrame:
     columns = ["province_code", "district_code", "district_name_th", "status", *(k.id for k in kpis),
                *(f"{c}_score" for c in cards), *(f"{c}_percent" for c in cards), "overall_percent", "rating",
                "rank"]
+    ks = result.kpi_set
     rows = []
     for province in result.provinces:
         for d in province.districts:
@@ -44,12 +46,12 @@ def scores_table(result: RoundResult) -> pd.DataFrame:
             row = {"province_code": province.code, "district_code": d.area.district_code,
                    "district_name_th": d.area.district_name_th, "status": d.status}
             for kpi in kpis:
-                row[kpi.id] = csv_number(score.kpis[kpi.id].level) if score else ""
+                row[kpi.id] = csv_number(score.kpis[kpi.id].level, ks.score_decimals) if score else ""
             for sc in result.kpi_set.scorecards:  # the column order comes from ``columns``
                 card = score.scorecards[sc.id] if score else None
-                row[f"{sc.id}_score"] = csv_number(card.score if card else None)
-                row[f"{sc.id}_percent"] = csv_number(card.percent if card else None)
-            row["overall_percent"] = csv_number(score.overall_percent if score else None)
+                row[f"{sc.id}_score"] = csv_number(card.score if card else None, ks.score_decimals)
+                row[f"{sc.id}_percent"] = csv_number(card.percent if card else None, ks.percent_decimals)
+            row["overall_percent"] = csv_number(score.overall_percent if score else None, ks.percent_decimals)
             row["rating"] = score.rating.name_th if score and score.rating else ""
             row["rank"] = "" if d.rank is None else str(d.rank)
             rows.append(row)

@@ -12,10 +12,13 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pythainlp.util import thai_digit_to_arabic_digit
 from pythainlp.util.date import thai_abbr_months, thai_full_months
+
+from cdd_scorer.exact import typed_decimal
 
 BE_OFFSET = 543
 THAI_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Thailand keeps UTC+7 all year
@@ -24,8 +27,8 @@ _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _UNITS = re.compile(r"(บาท|บ\.|฿|thb|baht)$|^(฿|thb)", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-_YES = {"ใช่", "ช่", "มี", "yes", "y", "true", "1", "✓", "✔", "☑", "/", "ทำแล้ว", "ดำเนินการแล้ว", "จริง"}
-_NO = {"ไม่ใช่", "ไม่", "ไม่มี", "no", "n", "false", "0", "✗", "✘", "x", "-", "ยังไม่ได้ทำ",
+YES_WORDS = {"ใช่", "ช่", "มี", "yes", "y", "true", "1", "✓", "✔", "☑", "/", "ทำแล้ว", "ดำเนินการแล้ว", "จริง"}
+NO_WORDS = {"ไม่ใช่", "ไม่", "ไม่มี", "no", "n", "false", "0", "✗", "✘", "x", "-", "ยังไม่ได้ทำ",
        "ยังไม่ดำเนินการ", "เท็จ"}
 _EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTHS: dict[str, int] = {
@@ -69,14 +72,14 @@ def is_error_value(raw: Any) -> bool:
 
 
 def parse_number(raw: Any) -> Parsed:
-    """Money, counts and percentages: 1,234.50 บาท, ๑๒๓, '85%', ' 42 ', 1.2e3."""
+    """Money, counts and percentages as exact decimals: 1,234.50 บาท, ๑๒๓, '85%', ' 42 ', 1.2e3."""
     wrong = Parsed(None, "wrong_type", "ตัวเลข", "a number")
     if raw is None or raw == "":
         return EMPTY
     if isinstance(raw, bool | dt.date | dt.time | dt.timedelta):
         return wrong
     if isinstance(raw, int | float):
-        return Parsed(float(raw)) if math.isfinite(raw) else wrong
+        return Parsed(typed_decimal(raw)) if math.isfinite(raw) else wrong
     text = clean_text(raw).replace("−", "-").replace("–", "-")
     text = _UNITS.sub("", text.lower()).strip().rstrip("%").strip()
     negative = text.startswith("(") and text.endswith(")")
@@ -89,9 +92,7 @@ def parse_number(raw: Any) -> Parsed:
     text = text.replace(" ", "")
     if not _NUMBER.fullmatch(text):
         return wrong
-    value = float(text)
-    if not math.isfinite(value):
-        return wrong
+    value = Decimal(text)
     return Parsed(-value if negative else value)
 
 
@@ -104,9 +105,9 @@ def parse_yesno(raw: Any) -> Parsed:
     if isinstance(raw, int | float) and raw in (0, 1):
         return Parsed(bool(raw))
     text = clean_text(raw).lower().strip(".")
-    if text in _YES:
+    if text in YES_WORDS:
         return Parsed(True)
-    if text in _NO:
+    if text in NO_WORDS:
         return Parsed(False)
     return Parsed(None, "wrong_type", "ใช่ หรือ ไม่ใช่", "ใช่ (yes) or ไม่ใช่ (no)")
 

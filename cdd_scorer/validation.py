@@ -7,13 +7,17 @@ an error cannot be scored; warnings never block.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from cdd_scorer.exact import exact, round_half_away, typed_decimal
 from cdd_scorer.kpi import Field, KpiSet
 from cdd_scorer.parsing import be_date, is_error_value, parse_cell
 from cdd_scorer.problems import CATALOGUE, Problem
 from cdd_scorer.reading import RawCell
 from cdd_scorer.scoring import is_not_applicable, kpi_result
+
+MONEY_DECIMALS = 2
 
 
 @dataclass
@@ -30,10 +34,18 @@ class CheckedValues:
 
 
 def format_value(value: Any) -> str:
-    """A value as the clerk should see it quoted in a message."""
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
+    """A value as the clerk should see it quoted in a message: 1,234.5, 2,000,000."""
+    if isinstance(value, float | Decimal) and not isinstance(value, bool):
+        value = typed_decimal(value)
+        if value == value.to_integral_value():
+            return f"{value:,.0f}"
+        return f"{value:,f}".rstrip("0").rstrip(".")
     return "" if value is None else str(value)
+
+
+def money(value: Decimal) -> Decimal:
+    """An amount in baht as the form holds it: 2 decimals, half away from zero (Excel's ROUND)."""
+    return round_half_away(value, MONEY_DECIMALS)
 
 
 def check_values(kpi_set: KpiSet, cells: dict[str, RawCell], where: dict[str, str]
@@ -64,22 +76,27 @@ def check_values(kpi_set: KpiSet, cells: dict[str, RawCell], where: dict[str, st
             out.values[fld.id] = None
             continue
         value = parsed.value
-        out.values[fld.id] = value
         if value is None:
+            out.values[fld.id] = None
             if fld.kpi_id and not fld.optional and fld.type != "text":
                 problem("required_missing", fld)
             continue
+        if fld.type == "money" and money(value) != value:
+            problem("too_many_decimals", fld, value)
+            value = money(value)
+        out.values[fld.id] = value
         if fld.type in ("money", "count"):
             if value < 0:
                 problem("negative", fld, value)
             elif fld.positive and value == 0:
                 problem("not_positive", fld, value)
-            if fld.type == "count" and not float(value).is_integer():
+            if fld.type == "count" and value != value.to_integral_value():
                 problem("not_whole", fld, value)
-            if fld.type == "money" and round(value, 2) != value:
-                problem("too_many_decimals", fld, value)
         if fld.type == "date" and not kpi_set.fiscal_year_start <= value <= kpi_set.fiscal_year_end:
-            problem("date_outside_fiscal_year", fld, be_date(value))
+            # A KPI's date decides a level, so a mistyped year (2564 for 2565) must be corrected; the
+            # reporter's date only dates the report.
+            problem("date_outside_fiscal_year" if fld.kpi_id else "report_date_outside_fiscal_year",
+                    fld, be_date(value))
     for fld in kpi_set.fields:
         whole = by_id.get(fld.at_most) if fld.at_most else None
         part_value, whole_value = out.values.get(fld.id), out.values.get(fld.at_most or "")
@@ -96,8 +113,8 @@ def _check_usual_ranges(kpi_set: KpiSet, out: CheckedValues, where: dict[str, st
             continue
         result = kpi_result(kpi, out.values, kpi_set.result_decimals)
         low, high = kpi.usual_range
-        if result is not None and not low <= result <= high:
+        if result is not None and not exact(low) <= result <= exact(high):
             out.problems.append(Problem(
                 "result_unusual", field=kpi.id, value=format_value(result),
-                params={"kpi": kpi.id, "low": format_value(float(low)),
-                        "high": format_value(float(high))}, **where))
+                params={"kpi": kpi.id, "low": format_value(typed_decimal(low)),
+                        "high": format_value(typed_decimal(high))}, **where))

@@ -29,7 +29,8 @@ def _sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def round_dir(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Path:
-    """A clean; B with errors (and text that looks like a formula); C with a warning only;
+    """A clean; B with errors (and text that looks like a formula); C with a warning only (a report date
+    outside the fiscal year);
     D sent two different files."""
     a, b, c, d = khon_kaen_areas[:4]
     folder = tmp_path_factory.mktemp("input")
@@ -42,7 +43,7 @@ def round_dir(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Path:
     wb[sheet][cell.replace("$", "")].value = FORMULA_LOOKING_TEXT
     wb[sheet][cell.replace("$", "")].data_type = "s"
     wb.save(b_path)
-    outside_year = {**WORKED_EXAMPLE, "t3_evidence_sent_date": dt.date(2021, 1, 5)}
+    outside_year = {**WORKED_EXAMPLE, "report_date": dt.date(2021, 1, 5)}  # dates the report only: a warning
     fill_template(template_dir / template_file_name(c), outside_year, folder / template_file_name(c))
     d_template = write_template(kpi_set, d, tmp_path_factory.mktemp("d") / template_file_name(d))
     fill_template(d_template, WORKED_EXAMPLE, folder / template_file_name(d))
