@@ -17,12 +17,15 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
 from cdd_scorer.batch import STATUS_TH, DistrictResult, ProvinceResult, RoundResult
+from cdd_scorer.exact import exact
 from cdd_scorer.geography import area_of
 from cdd_scorer.kpi import Condition, Field, Kpi, KpiSet, Scorecard
 from cdd_scorer.output_files import atomic_output
@@ -56,6 +59,7 @@ MEAN_TH = "เฉลี่ยระดับ"
 SEVERITY_TH = {"error": "ข้อผิดพลาด", "warning": "คำเตือน", "info": "แจ้งให้ทราบ"}
 METHOD_TH = {"step": "ขั้นบันได (step)", "linear": "เส้นตรงระหว่างเกณฑ์ (linear)"}
 COMPARISON_TH = {">=": "ไม่น้อยกว่า", ">": "มากกว่า", "<=": "ไม่เกิน", "<": "น้อยกว่า", "==": "เท่ากับ"}
+COMPARED_TH = "เทียบจำนวน"  # a level that compares two counts has no threshold cell of its own
 LEVEL_COLORS = ["#C00000", "#F4B183", "#FFE699", "#C5E0B4", "#70AD47", "#375623"]
 RATING_COLORS = ["#375623", "#70AD47", "#C5E0B4", "#FFE699", "#F4B183"]
 
@@ -136,8 +140,9 @@ class _Writer:
 
     # ------------------------------------------------------------------ cells
     def formula(self, ws, row: int, col: int, formula: str, value: Any, fmt=None) -> None:
-        """A live formula with the engine's value cached (None is an empty result)."""
-        cached = "" if value is None else value
+        """A live formula with the engine's value cached (None is an empty result; exact numbers are
+        cached as the nearest float, as a spreadsheet holds them)."""
+        cached = "" if value is None else float(value) if isinstance(value, Decimal | Fraction) else value
         ws.write_formula(row, col, "=" + formula, fmt, cached)
         self.cached[(ws.get_name(), row, col)] = cached
 
@@ -163,9 +168,9 @@ class _Writer:
             ws.write_datetime(row, col, value, fmt or f["datetime"])
         elif isinstance(value, dt.date):
             ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or f["date"])
-        elif isinstance(value, int | float):
+        elif isinstance(value, int | float | Decimal):
             kind = fld.type if fld is not None and fld.type in ("money", "count") else "number"
-            ws.write_number(row, col, value, fmt or f[kind])
+            ws.write_number(row, col, float(value), fmt or f[kind])
         else:
             ws.write_string(row, col, str(value), fmt or f["cell"])
 
@@ -336,6 +341,8 @@ class _Writer:
                 elif cond.is_numeric:
                     ws.write_number(row, 4, cond.value, f["input"])
                     name(xf.crit_name(kpi, lv.number), row, 4)
+                elif cond.kind == "fields":
+                    ws.write_string(row, 4, COMPARED_TH, f["cell"])
                 else:
                     ws.write_string(row, 4, xf.YES_TH, f["cell"])
                 ws.write_string(row, 5, lv.text_en, f["wrap"])
@@ -353,6 +360,8 @@ class _Writer:
             return f"{label(cond.field)} = {xf.YES_TH}"
         if cond.kind == "deadline":
             return f"{label(cond.field)} ไม่เกินวันที่ (on or before)"
+        if cond.kind == "fields":
+            return f"{label(cond.field)} {COMPARISON_TH[cond.op]} {label(cond.other_field)} ({cond.op})"
         subject = "ผลลัพธ์ (ร้อยละ)" if cond.kind == "result" else label(cond.field)
         return f"{subject} {COMPARISON_TH[cond.op]} ({cond.op})"
 
@@ -469,26 +478,22 @@ class _Writer:
             step_ref = xlsx.cell_ref(row, step_col)
             step = None if level is None else step_level(kpi, values, result)
             self.formula(ws, row, step_col, step_formula, step, f["level"])
-            linear = (xf.linear_level(kpi, step_ref, result_ref, xf.crit_name, ks.score_decimals)
-                      if result_ref else step_ref)
+            linear = xf.linear_level(kpi, step_ref, result_ref, xf.crit_name) if result_ref else step_ref
             self.formula(ws, row, level_col, f'IF(ISNUMBER({step_ref}),{linear},"")', level, f["level"])
         else:
             self.formula(ws, row, level_col, step_formula, level, f["level"])
         level_ref = xlsx.cell_ref(row, level_col)
-        points = None if level is None else kpi.weight * level
+        points = None if level is None else exact(kpi.weight) * level
         self.formula(ws, row, cols.points[kpi.id], xf.points(level_ref, xf.weight_name(kpi)), points,
                      f["points"])
 
-    def _scorecard_cells(self, ws, row: int, cols: _Columns, sc: Scorecard, score: float | None,
-                         percent: float | None, guard: Callable[[str], str] = lambda x: x) -> None:
-        ks = self.ks
+    def _scorecard_cells(self, ws, row: int, cols: _Columns, sc: Scorecard, score: Fraction | None,
+                         percent: Fraction | None, guard: Callable[[str], str] = lambda x: x) -> None:
         points = [xlsx.cell_ref(row, cols.points[k.id]) for k in sc.kpis]
         weights = [xlsx.cell_ref(row, cols.weight[k.id]) for k in sc.kpis]
-        self.formula(ws, row, cols.score, guard(xf.scorecard_score(points, weights, ks.score_decimals)),
-                     score, self.f["score"])
+        self.formula(ws, row, cols.score, guard(xf.scorecard_score(points, weights)), score, self.f["score"])
         score_ref = xlsx.cell_ref(row, cols.score)
-        self.formula(ws, row, cols.percent, xf.scorecard_percent(score_ref, ks.percent_decimals), percent,
-                     self.f["percent"])
+        self.formula(ws, row, cols.percent, xf.scorecard_percent(score_ref), percent, self.f["percent"])
 
     def _district_label(self, ws, row: int, d: DistrictResult) -> None:
         f = self.f
@@ -540,8 +545,9 @@ class _Writer:
                 sums = {fid: sum(d.checked.values[fid] for d in valid) for fid in kpi.result.fields}
                 for fid, total in sums.items():
                     fmt = f["aggregate_money"] if ks.field(fid).type == "money" else f["aggregate_count"]
+                    # SUMIFS, not SUMPRODUCT(ISNUMBER(…)*1, …): the same in every spreadsheet program.
                     self.formula(ws, row, cols.fields[fid],
-                                 f"SUMPRODUCT(ISNUMBER({levels})*1,{span(cols.fields[fid])})", total, fmt)
+                                 f'SUMIFS({span(cols.fields[fid])},{levels},">=0")', total, fmt)
                 self._kpi_cells(ws, row, cols, kpi, ref, sums, score.level,
                                 guard=lambda formula, levels=levels: f'IF(COUNT({levels})=0,"",{formula})')
                 used = xf.applicable_weight(kpi, ref, weight)
@@ -549,7 +555,7 @@ class _Writer:
                 if kpi.id in cols.result:
                     self.marker(ws, row, cols.result[kpi.id], MEAN_TH, f["aggregate"])
                 self.formula(ws, row, cols.level[kpi.id],
-                             f'IF(COUNT({levels})=0,"",ROUND(AVERAGE({levels}),{ks.score_decimals}))',
+                             f'IF(COUNT({levels})=0,"",AVERAGE({levels}))',
                              score.level, f["level"])
                 level_ref = xlsx.cell_ref(row, cols.level[kpi.id])
                 self.formula(ws, row, cols.points[kpi.id], xf.points(level_ref, weight),

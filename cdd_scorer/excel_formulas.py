@@ -21,6 +21,11 @@ YES_TH = "ใช่"
 NO_TH = "ไม่ใช่"
 
 
+def has_criterion(cond: Condition) -> bool:
+    """True when a level compares with a value of its own: a threshold or a deadline (a criteria cell)."""
+    return cond.is_numeric or cond.kind == "deadline"
+
+
 def crit_name(kpi: Kpi, level: int) -> str:
     """Defined name of a level's criterion: ``crit_T1_L1`` (threshold) or ``deadline_T3_L5``."""
     prefix = "deadline" if kpi.levels[level - 1].condition.kind == "deadline" else "crit"
@@ -57,16 +62,21 @@ def required_fields(kpi: Kpi) -> list[str]:
 
 
 def incomplete(kpi: Kpi, ref: Ref) -> str:
-    """True while a required input of the KPI is still empty."""
+    """True while a required input of the KPI is still empty (a blank cell, or a reading of ``""``)."""
     cells = [ref(f) for f in required_fields(kpi)]
-    return f"COUNTA({','.join(cells)})<{len(cells)}" if cells else "FALSE"
+    return "OR(" + ",".join(f'{c}=""' for c in cells) + ")" if cells else "FALSE"
+
+
+FIELD_DECIMALS = {"money": 2, "count": 0}
 
 
 def result(kpi: Kpi, ref: Ref, decimals: int) -> str:
-    """ROUND(result, decimals); empty while an input is empty or a divisor is zero."""
+    """ROUND(result, decimals); empty while an input is empty or a divisor is zero. Sums and
+    differences of inputs are rounded to their own decimals first (see ``Expression.to_excel``)."""
     assert kpi.result is not None
     cells = [ref(f) for f in kpi.result.fields]
-    body = kpi.result.to_excel(ref)
+    types = {f.id: f.type for f in kpi.fields}
+    body = kpi.result.to_excel(ref, lambda field_id: FIELD_DECIMALS[types[field_id]])
     return f'IF(COUNT({",".join(cells)})<{len(cells)},"",IFERROR(ROUND({body},{decimals}),""))'
 
 
@@ -81,6 +91,9 @@ def condition(cond: Condition, ref: Ref, result_ref: str | None, threshold: str)
         return f"{ref(cond.field)}={text(YES_TH)}"
     if cond.kind == "deadline":
         return _compare(ref(cond.field), "<=", threshold)
+    if cond.kind == "fields":
+        other = ref(cond.other_field)
+        return f"AND(ISNUMBER({other}),{_compare(ref(cond.field), cond.op, other)})"
     subject = result_ref if cond.kind == "result" else ref(cond.field)
     return _compare(subject, cond.op, threshold)
 
@@ -96,7 +109,7 @@ def not_applicable(kpi: Kpi, ref: Ref) -> str:
 def step_level(kpi: Kpi, ref: Ref, result_ref: str | None, crit: Crit) -> str:
     """The integer level 0–5 (threshold: highest met; cumulative: unbroken run from level 1)."""
     conds = [condition(lv.condition, ref, result_ref,
-                       "" if lv.condition.kind == "yes" else crit(kpi, lv.number))
+                       crit(kpi, lv.number) if has_criterion(lv.condition) else "")
              for lv in kpi.levels]
     if kpi.rule == "threshold":
         formula = "0"
@@ -115,8 +128,9 @@ def interpolated_levels(kpi: Kpi) -> list[int]:
     return [k for k in range(1, len(kinds)) if kinds[k - 1] == "result" and kinds[k] == "result"]
 
 
-def linear_level(kpi: Kpi, step_ref: str, result_ref: str, crit: Crit, decimals: int) -> str:
-    """Level k + (result − t_k) / (t_k+1 − t_k) between two result thresholds, else the step."""
+def linear_level(kpi: Kpi, step_ref: str, result_ref: str, crit: Crit) -> str:
+    """Level k + (result − t_k) / (t_k+1 − t_k) between two result thresholds, else the step
+    (exact: shown with 4 decimals, never rounded before it is used)."""
     levels = interpolated_levels(kpi)
     if not levels:
         return step_ref
@@ -127,14 +141,16 @@ def linear_level(kpi: Kpi, step_ref: str, result_ref: str, crit: Crit, decimals:
     fraction = f"MIN(1,MAX(0,({result_ref}-{low})/({high}-{low})))"
     which = ",".join(f"{step_ref}={k}" for k in levels)
     return (f'IF(AND(ISNUMBER({step_ref}),ISNUMBER({result_ref}),OR({which})),'
-            f'IFERROR(IF({high}>{low},ROUND({step_ref}+{fraction},{decimals}),{step_ref}),'
+            f'IFERROR(IF({high}>{low},{step_ref}+{fraction},{step_ref}),'
             f'{step_ref}),{step_ref})')
 
 
-def level(kpi: Kpi, ref: Ref, result_ref: str | None, crit: Crit) -> str:
-    """The KPI's step level, empty when not applicable or while a required input is empty."""
-    return (f'IF({not_applicable(kpi, ref)},"",IF({incomplete(kpi, ref)},"",'
-            f'{step_level(kpi, ref, result_ref, crit)}))')
+def level(kpi: Kpi, ref: Ref, result_ref: str | None, crit: Crit, blocked: str = "FALSE") -> str:
+    """The KPI's step level, empty when not applicable, while a required input is empty, or while
+    ``blocked`` (an input the batch would reject) holds."""
+    guard = "" if blocked == "FALSE" else f'IF({blocked},"",'
+    return (f'{guard}IF({not_applicable(kpi, ref)},"",IF({incomplete(kpi, ref)},"",'
+            f'{step_level(kpi, ref, result_ref, crit)})){")" if guard else ""}')
 
 
 def applicable_weight(kpi: Kpi, ref: Ref, weight_ref: str) -> str:
@@ -146,21 +162,24 @@ def points(level_ref: str, weight_ref: str) -> str:
     return f'IF(ISNUMBER({level_ref}),{weight_ref}*{level_ref},"")'
 
 
-def scorecard_score(points_refs: Sequence[str], weight_refs: Sequence[str], decimals: int) -> str:
-    """Σ points / Σ applicable weights, empty until every applicable KPI has a level."""
+def scorecard_score(points_refs: Sequence[str], weight_refs: Sequence[str]) -> str:
+    """Σ points / Σ applicable weights, empty until every applicable KPI has a level. Not rounded:
+    shown with 4 decimals, used exact (round once, where shown)."""
     scored = "+".join(f"ISNUMBER({p})" for p in points_refs)
     needed = "+".join(f"({w}>0)" for w in weight_refs)
     total = "+".join(f"N({p})" for p in points_refs)
     weights = "+".join(weight_refs)
-    return f'IF(OR({scored}<{needed},({weights})=0),"",ROUND(({total})/({weights}),{decimals}))'
+    return f'IF(OR({scored}<{needed},({weights})=0),"",({total})/({weights}))'
 
 
-def scorecard_percent(score_ref: str, decimals: int) -> str:
-    return f'IF(ISNUMBER({score_ref}),ROUND({score_ref}/5*100,{decimals}),"")'
+def scorecard_percent(score_ref: str) -> str:
+    """The scorecard score as a percentage of 5; not rounded (shown with 2 decimals)."""
+    return f'IF(ISNUMBER({score_ref}),{score_ref}/5*100,"")'
 
 
 def overall_percent(percent_refs: Sequence[str], weight_refs: Sequence[str], decimals: int) -> str:
-    """Σ scorecard % × scorecard weight / 100."""
+    """Σ scorecard % × scorecard weight / 100 from the unrounded scorecard %, rounded once: the shown
+    figure that the rating and the rank read."""
     ready = ",".join(f"ISNUMBER({p})" for p in percent_refs)
     total = "+".join(f"{p}*{w}" for p, w in zip(percent_refs, weight_refs))
     return f'IF(AND({ready}),ROUND(({total})/100,{decimals}),"")'

@@ -18,9 +18,9 @@ from xlsxwriter.worksheet import Worksheet
 # Functions XlsxWriter never renames in cell formulas (tests check each one against XlsxWriter, and
 # that our workbooks call no other): a formula calling only these is written as it is.
 PLAIN_FUNCTIONS = frozenset({
-    "AND", "AVERAGE", "CHOOSE", "COUNT", "COUNTA", "COUNTIF", "COUNTIFS", "DATE", "DAY", "IF", "IFERROR",
-    "INDEX", "INT", "ISNUMBER", "MATCH", "MAX", "MIN", "MONTH", "N", "NOT", "OR", "RANK", "ROUND",
-    "SUMPRODUCT", "TEXT", "YEAR",
+    "AND", "AVERAGE", "CHAR", "CHOOSE", "COUNT", "COUNTA", "COUNTIF", "COUNTIFS", "DATE", "DAY", "IF",
+    "IFERROR", "INDEX", "INT", "ISERROR", "ISLOGICAL", "ISNUMBER", "MATCH", "MAX", "MIN", "MONTH", "N", "NOT",
+    "OR", "RANK", "ROUND", "SUMIFS", "TEXT", "TRIM", "YEAR",
 })
 # The whole run of name characters before each "(" (possessive and anchored at the run's start: a
 # plain ([\w.]*)\( retries from every character of every name). XlsxWriter's patterns are \bNAME\(
