@@ -27,6 +27,7 @@ from pathlib import Path
 from pythainlp.util import arabic_digit_to_thai_digit, thai_strftime
 
 from cdd_scorer import __version__, parallel, xlsx
+from cdd_scorer import entry_formulas as ef
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import Field, Kpi, KpiSet
@@ -42,9 +43,14 @@ DATE_FORMAT_BE_TYPED = "[$-41E]d mmm yyyy"  # a BE year typed into an AD calenda
 MONEY_FORMAT = "#,##0.00"
 COUNT_FORMAT = "#,##0"
 
-# Entry sheet columns (zero-based): A holds each input's field id (the reading contract).
-ID_COL, LABEL_COL, VALUE_COL, HINT_COL, LEVEL_COL, HELPER_COL = range(6)
-COLUMN_WIDTHS = {ID_COL: 4, LABEL_COL: 46, VALUE_COL: 20, HINT_COL: 22, LEVEL_COL: 62, HELPER_COL: 10}
+# Entry sheet columns (zero-based): A holds each input's field id (the reading contract); the hidden
+# helper columns hold each input's reading and problem (``entry_formulas``).
+ID_COL, LABEL_COL, VALUE_COL, HINT_COL, LEVEL_COL, HELPER_COL, PROBLEM_COL = range(7)
+COLUMN_WIDTHS = {ID_COL: 4, LABEL_COL: 46, VALUE_COL: 20, HINT_COL: 22, LEVEL_COL: 62, HELPER_COL: 10,
+                 PROBLEM_COL: 10}
+HIDDEN_COLUMNS = (ID_COL, HELPER_COL, PROBLEM_COL)
+STATUS_ROW = 2  # the frozen header's live banner; its hidden problem cell is ``preview_ready``
+READY_REF = xlsx.absolute_ref(STATUS_ROW, PROBLEM_COL)
 INSTRUCTIONS_WIDTH = 110
 HEADER_ROWS = 4
 PAGES_TALL = 50
@@ -186,8 +192,10 @@ class _TemplateWriter:
         self.area = area
         self.options = options
         self.inputs: dict[str, str] = {}  # field id → $C$7 on the entry sheet
-        self.scoring_refs: dict[str, str] = {}  # field id → the cell the preview reads
-        self.required: list[tuple[str, str]] = []  # (cell, Thai label) the check list watches
+        self.scoring_refs: dict[str, str] = {}  # field id → its reading, the cell the preview reads
+        self.problem_refs: dict[str, str] = {}  # field id → the hidden cell naming what is wrong in it
+        self.required: list[str] = []  # readings of the required inputs the check lists watch
+        self.required_by_batch: list[str] = []  # of those, the ones `score` calls an error when empty
         self.to_validate: list[tuple[int, Field]] = []  # after every input has its cell (part ≤ whole)
         self.heights: dict[int, float] = {}
 
@@ -294,7 +302,7 @@ class _TemplateWriter:
     def _entry_sheet(self, ws) -> None:
         ks, area, f = self.kpi_set, self.area, self.f
         for col, width in COLUMN_WIDTHS.items():
-            ws.set_column(col, col, width, None, {"hidden": col in (ID_COL, HELPER_COL)})
+            ws.set_column(col, col, width, None, {"hidden": col in HIDDEN_COLUMNS})
         ws.hide_gridlines(2)
         merged_width = sum(COLUMN_WIDTHS[c] for c in (LABEL_COL, VALUE_COL, HINT_COL, LEVEL_COL))
         ws.merge_range(0, LABEL_COL, 0, LEVEL_COL, ks.title_th, f["title"])
@@ -303,7 +311,6 @@ class _TemplateWriter:
                  f"ปีงบประมาณ พ.ศ. {thai_digits(ks.fiscal_year_be)}")
         place_en = f"{area.district_name_en}, {area.province_name_en} · {ks.round_en}"
         self._merged(ws, 1, LABEL_COL, LEVEL_COL, place, place_en, f["subtitle"], bold=True, size=16)
-        status_row = 2
         headings = [(LABEL_COL, "รายการ", "Item"), (VALUE_COL, "ข้อมูลที่กรอก", "Your entry"),
                     (HINT_COL, "วิธีกรอก", "How to fill"),
                     (LEVEL_COL, "เกณฑ์การให้คะแนน (ระดับ ๑–๕) ตามตัวชี้วัด", "Criteria of levels 1–5")]
@@ -323,8 +330,8 @@ class _TemplateWriter:
         row = self._reporter_block(ws, row)
         for input_row, fld in self.to_validate:
             self._validate(ws, input_row, fld)
-        row = self._summary(ws, row + 1, kpi_rows)
-        self._status_line(ws, status_row)
+            self._problem(ws, input_row, fld)
+        self._status_line(ws, *self._summary(ws, row + 1, kpi_rows))
         self._set_heights(ws)
 
         ws.freeze_panes(HEADER_ROWS, 0)
@@ -340,7 +347,9 @@ class _TemplateWriter:
         self._protect(ws)
 
     def _kpi_block(self, ws, row: int, kpi: Kpi) -> tuple[int, dict[str, str]]:
-        """One KPI: title, inputs beside the five level texts, then result, level, points, check."""
+        """One KPI: title, inputs beside the five level texts, then result, level, points, check.
+
+        Nothing is shown for a KPI while one of its inputs holds what the batch would reject."""
         f, ks = self.f, self.kpi_set
         weight = thai_digits(xf.number(kpi.weight))
         thai = f"{kpi.number_th} {kpi.title_th}"
@@ -348,32 +357,35 @@ class _TemplateWriter:
         self._merged(ws, row, LABEL_COL, LEVEL_COL, thai, english, f["kpi"], bold=True)
         row += 1
         first = row
-        for fld in [*kpi.fields, ks.field(kpi.note_field)]:
+        inputs = [*kpi.fields, ks.field(kpi.note_field)]
+        for fld in inputs:
             self._input(ws, row, fld)
             row += 1
+        blocked = ef.has_problem([self.problem_refs[fld.id] for fld in inputs])
+        reading = self.scoring_refs.__getitem__
         refs: dict[str, str] = {}
         result_ref = None
         if kpi.result is not None:
-            formula = xf.result(kpi, self.scoring_refs.__getitem__, ks.result_decimals)
+            formula = f'IF({blocked},"",{xf.result(kpi, reading, ks.result_decimals)})'
             result_ref = self._preview_row(ws, row, "ผลลัพธ์ (ร้อยละ)", "Result (%)", formula, f["result"])
             self._define(f"preview_{kpi.id}_result", row, VALUE_COL)
             refs["result"] = result_ref
             row += 1
-        level_formula = xf.level(kpi, self.scoring_refs.__getitem__, result_ref, xf.literal_crit)
+        level_formula = xf.level(kpi, reading, result_ref, xf.literal_crit, blocked)
         level_ref = self._preview_row(ws, row, "ระดับที่ได้", "Level reached (0–5)", level_formula, f["whole"])
         self._define(f"preview_{kpi.id}_level", row, VALUE_COL)
-        not_applicable = xf.not_applicable(kpi, self.scoring_refs.__getitem__)
+        not_applicable = xf.not_applicable(kpi, reading)
         if not_applicable != "FALSE":
-            ws.write_formula(row, HINT_COL, f'=IF({not_applicable},"ไม่ประเมิน (N/A) ไม่นำมาคิดคะแนน","")',
-                             f["hint"], "")
+            ws.write_formula(row, HINT_COL, f'=IF(AND(NOT({blocked}),{not_applicable}),'
+                                            f'"ไม่ประเมิน (N/A) ไม่นำมาคิดคะแนน","")', f["hint"], "")
         else:
             ws.write_blank(row, HINT_COL, None, f["hint"])
         refs["level"] = level_ref
         row += 1
         points_ref = self._preview_row(ws, row, "คะแนน (น้ำหนัก × ระดับ)", "Points (weight × level)",
                                        xf.points(level_ref, xf.number(kpi.weight)), f["points"])
-        ws.write_formula(row, HELPER_COL, "=" + xf.applicable_weight(kpi, self.scoring_refs.__getitem__,
-                                                                    xf.number(kpi.weight)), f["helper"], kpi.weight)
+        ws.write_formula(row, HELPER_COL, "=" + xf.applicable_weight(kpi, reading, xf.number(kpi.weight)),
+                         f["helper"], kpi.weight)
         refs["points"] = points_ref
         refs["weight"] = xlsx.absolute_ref(row, HELPER_COL)
         row += 1
@@ -386,7 +398,9 @@ class _TemplateWriter:
         for blank_row in range(first + len(kpi.levels), row):
             ws.write_blank(blank_row, LEVEL_COL, None, f["level"])
         row = max(row, first + len(kpi.levels))
-        refs["check"] = self._check_row(ws, row, [fld for fld in kpi.fields if fld.id in xf.required_fields(kpi)])
+        required = [fld for fld in kpi.fields if fld.id in xf.required_fields(kpi)]
+        self.required_by_batch.extend(self.scoring_refs[fld.id] for fld in required)
+        refs["check"] = self._check_row(ws, row, required, inputs)
         return row + 1, refs
 
     def _preview_row(self, ws, row: int, thai: str, english: str, formula: str, cell_format) -> str:
@@ -394,22 +408,28 @@ class _TemplateWriter:
         ws.write_formula(row, VALUE_COL, "=" + formula, cell_format, "")
         return xlsx.absolute_ref(row, VALUE_COL)
 
-    def _check_row(self, ws, row: int, fields: list[Field]) -> str:
-        """A cell that says in Thai which required inputs are still empty."""
-        pieces = "&".join(f'IF({self.inputs[fld.id]}="",{xf.text("  • " + fld.label_th)},"")' for fld in fields)
-        empty = "+".join(f'({self.inputs[fld.id]}="")' for fld in fields) or "0"
-        formula = f'=IF({empty}=0,"✓ กรอกครบแล้ว / complete","ยังไม่ได้กรอก / still missing:"&{pieces})'
+    def _check_row(self, ws, row: int, required: list[Field], watched: list[Field]) -> str:
+        """A cell that says in Thai which required inputs are still empty and which inputs of
+        ``watched`` hold what the batch would reject (naming the cell)."""
+        missing = [(self.scoring_refs[fld.id], fld.label_th) for fld in required]
+        pieces = "&".join(f'IF({ref}="",{xf.text("  • " + label)},"")' for ref, label in missing) or '""'
+        empty = "+".join(f'({ref}="")' for ref, _ in missing) or "0"
+        problems = "&".join(self.problem_refs[fld.id] for fld in watched) or '""'
+        formula = (f'=IF(AND({empty}=0,{problems}=""),"✓ กรอกครบแล้ว / complete",'
+                   f'IF({empty}>0,"ยังไม่ได้กรอก / still missing:"&{pieces},"")'
+                   f'&IF({problems}<>"",IF({empty}>0,CHAR(10),"")&"ต้องแก้ไข / to correct:"&{problems},""))')
         self._bilingual(ws, row, LABEL_COL, "ตรวจความครบถ้วน", "Check", self.f["label"])
         ws.merge_range(row, VALUE_COL, row, LEVEL_COL, "", self.f["preview_text"])
         ws.write_formula(row, VALUE_COL, formula, self.f["preview_text"], "")
-        all_missing = "ยังไม่ได้กรอก: " + "  • ".join(fld.label_th for fld in fields)
+        all_missing = "ยังไม่ได้กรอก: " + "  • ".join(fld.label_th for fld in required)
         width = sum(COLUMN_WIDTHS[c] for c in (VALUE_COL, HINT_COL, LEVEL_COL))
         self._grow(row, lines_height(all_missing, width, FONT_SIZE))
-        self.required.extend((self.inputs[fld.id], fld.label_th) for fld in fields)
+        self.required.extend(ref for ref, _ in missing)
         return xlsx.absolute_ref(row, VALUE_COL)
 
     def _input(self, ws, row: int, fld: Field) -> None:
-        """One yellow input cell with its field id (column A), label, hint, defined name and validation."""
+        """One yellow input cell with its field id (column A), label, hint, defined name and validation,
+        and its hidden reading (what the batch reads from it)."""
         f = self.f
         ws.write_string(row, ID_COL, fld.id)
         self._bilingual(ws, row, LABEL_COL, fld.label_th, fld.label_en, f["label"])
@@ -420,20 +440,21 @@ class _TemplateWriter:
         cell = self._define(fld.id, row, VALUE_COL)
         self.inputs[fld.id] = cell
         self.scoring_refs[fld.id] = cell
+        if fld.type != "text":
+            ws.write_formula(row, HELPER_COL, "=" + ef.reading(fld, cell), self.f["helper"], "")
+            self.scoring_refs[fld.id] = xlsx.absolute_ref(row, HELPER_COL)
         if fld.type == "date":
-            self.scoring_refs[fld.id] = self._normalised_date(ws, row, cell)
+            ws.conditional_format(row, VALUE_COL, row, VALUE_COL, {
+                "type": "formula", "criteria": f"=AND(ISNUMBER({cell}),YEAR({cell})>=2400)",
+                "format": self.f["date_typed_be"]})
+        self.problem_refs[fld.id] = xlsx.absolute_ref(row, PROBLEM_COL)
         self.to_validate.append((row, fld))
 
-    def _normalised_date(self, ws, row: int, cell: str) -> str:
-        """A hidden copy of a date input that the preview reads: a BE year typed into an AD calendar
-        (year ≥ 2400) moves back 543 years, as the reader does; not a date stays empty."""
-        formula = (f'=IF(ISNUMBER({cell}),IF(YEAR({cell})>={2400},DATE(YEAR({cell})-{BE_OFFSET},MONTH({cell}),'
-                   f'DAY({cell})),{cell}),"")')
-        ws.write_formula(row, HELPER_COL, formula, self.f["helper"], "")
-        ws.conditional_format(row, VALUE_COL, row, VALUE_COL, {
-            "type": "formula", "criteria": f"=AND(ISNUMBER({cell}),YEAR({cell})>=2400)",
-            "format": self.f["date_typed_be"]})
-        return xlsx.absolute_ref(row, HELPER_COL)
+    def _problem(self, ws, row: int, fld: Field) -> None:
+        """The input's hidden problem cell (once every input has its reading: part ≤ whole)."""
+        whole = ((self.kpi_set.field(fld.at_most), self.scoring_refs[fld.at_most]) if fld.at_most else None)
+        formula = ef.problem(fld, self.inputs[fld.id], self.scoring_refs[fld.id], self.kpi_set, whole)
+        ws.write_formula(row, PROBLEM_COL, "=" + formula, self.f["helper"], "")
 
     def _hint(self, fld: Field) -> str:
         optional = " (ถ้ามี)" if fld.optional else ""
@@ -507,8 +528,9 @@ class _TemplateWriter:
             row += 1
         return row
 
-    def _summary(self, ws, row: int, kpi_rows: dict[str, dict[str, str]]) -> int:
-        """Before sending: each KPI's level, points and check, the scorecard scores, overall % and rating."""
+    def _summary(self, ws, row: int, kpi_rows: dict[str, dict[str, str]]) -> tuple[str, str]:
+        """Before sending: each KPI's level, points and check, the scorecard scores, overall % and rating;
+        returns the overall % and rating cells."""
         f, ks = self.f, self.kpi_set
         self._merged(ws, row, LABEL_COL, LEVEL_COL, "ผลคะแนนเบื้องต้น และรายการที่ยังไม่ได้กรอก",
                      "Score preview and what is still missing — จังหวัดจะคิดคะแนนจริงจากข้อมูลที่ส่ง / "
@@ -531,38 +553,53 @@ class _TemplateWriter:
                 row += 1
             points = [kpi_rows[k.id]["points"] for k in sc.kpis]
             weights = [kpi_rows[k.id]["weight"] for k in sc.kpis]
+            # The batch gives no scorecard score to a form with any error, so neither does the preview.
             score_ref = self._preview_row(ws, row, f"คะแนน{sc.name_th} (๐–๕)", f"{sc.name_en} score (0–5)",
-                                          xf.scorecard_score(points, weights, ks.score_decimals), f["score"])
+                                          f'IF({READY_REF},{xf.scorecard_score(points, weights)},"")', f["score"])
             self._define(f"preview_{sc.id}_score", row, VALUE_COL)
             row += 1
             percent_ref = self._preview_row(ws, row, f"ร้อยละ{sc.name_th}", f"{sc.name_en} %",
-                                            xf.scorecard_percent(score_ref, ks.percent_decimals), f["result"])
+                                            xf.scorecard_percent(score_ref), f["result"])
             self._define(f"preview_{sc.id}_percent", row, VALUE_COL)
             percents.append(percent_ref)
             row += 1
         weights = [xf.number(ks.scorecard_weights[sc.id]) for sc in ks.scorecards]
-        self.overall_ref = self._preview_row(ws, row, "ร้อยละภาพรวม", "Overall %",
-                                             xf.overall_percent(percents, weights, ks.percent_decimals), f["result"])
+        overall_ref = self._preview_row(ws, row, "ร้อยละภาพรวม", "Overall %",
+                                        xf.overall_percent(percents, weights, ks.percent_decimals), f["result"])
         self._define("preview_overall_percent", row, VALUE_COL)
         row += 1
-        self.rating_ref = self._preview_row(ws, row, "ผลการประเมิน", "Rating",
-                                            xf.rating(self.overall_ref, ks.rating_bands), f["preview_text"])
+        rating_ref = self._preview_row(ws, row, "ผลการประเมิน", "Rating",
+                                       xf.rating(overall_ref, ks.rating_bands), f["preview_text"])
         self._define("preview_rating", row, VALUE_COL)
         row += 1
-        reporter = [fld for fld in ks.reporter_fields if not fld.optional]
-        self._check_row(ws, row, reporter)
-        return row
+        self._check_row(ws, row, [fld for fld in ks.reporter_fields if not fld.optional], list(ks.reporter_fields))
+        return overall_ref, rating_ref
 
-    def _status_line(self, ws, row: int) -> None:
-        """The frozen header's live line: how many inputs are still empty, and the overall preview."""
-        empty = "+".join(f'({cell}="")' for cell, _ in self.required)
-        formula = (f'=IF({empty}=0,"✓ กรอกครบทุกช่องแล้ว บันทึกไฟล์แล้วส่งกลับได้",'
-                   f'"ยังไม่ได้กรอก "&({empty})&" ช่อง (ดูรายการท้ายแผ่นงาน) / still missing: "&({empty}))'
-                   f'&IF(ISNUMBER({self.overall_ref}),"   ·   ร้อยละภาพรวม (เบื้องต้น) "&TEXT({self.overall_ref},"0.00")'
-                   f'&" "&{self.rating_ref},"")')
-        ws.merge_range(row, LABEL_COL, row, LEVEL_COL, "", self.f["status"])
-        ws.write_formula(row, LABEL_COL, formula, self.f["status"], "")
-        self._grow(row, lines_height("ก", 10, FONT_SIZE))
+    def _status_line(self, ws, overall_ref: str, rating_ref: str) -> None:
+        """The frozen header's live banner: what is still empty, which cells must be corrected, and, only
+        when nothing the batch would call an error is left, "ready to send" with the overall preview.
+        Its hidden neighbour is ``preview_ready``."""
+        empty = "+".join(f'({ref}="")' for ref in self.required) or "0"
+        errors_empty = "+".join(f'({ref}="")' for ref in self.required_by_batch) or "0"
+        problems = list(self.problem_refs.values())
+        ws.write_formula(STATUS_ROW, PROBLEM_COL, f"=AND({errors_empty}=0,NOT({ef.has_problem(problems)}))",
+                         self.f["helper"], False)
+        self._define("preview_ready", STATUS_ROW, PROBLEM_COL)
+        wrong = "+".join(f'({p}<>"")' for p in problems)
+        cells = "&".join(f'IF({p}<>"",{xf.text(" " + self._input_cell(fid))},"")'
+                         for fid, p in self.problem_refs.items())
+        formula = (f'=IF(AND({READY_REF},{empty}=0),"✓ กรอกครบทุกช่องแล้ว บันทึกไฟล์แล้วส่งกลับได้ / ready to send",'
+                   f'IF({empty}>0,"ยังไม่ได้กรอก "&({empty})&" ช่อง","")'
+                   f'&IF({wrong}>0,IF({empty}>0," · ","")&"ต้องแก้ไข "&({wrong})&" ช่อง:"&{cells},"")'
+                   f'&" (ดูรายการท้ายแผ่นงาน) / not ready: "&({empty})&" missing, "&({wrong})&" to correct")'
+                   f'&IF(ISNUMBER({overall_ref}),"   ·   ร้อยละภาพรวม (เบื้องต้น) "&TEXT({overall_ref},"0.00")'
+                   f'&" "&{rating_ref},"")')
+        ws.merge_range(STATUS_ROW, LABEL_COL, STATUS_ROW, LEVEL_COL, "", self.f["status"])
+        ws.write_formula(STATUS_ROW, LABEL_COL, formula, self.f["status"], "")
+        self._grow(STATUS_ROW, lines_height("ก" * 100, COLUMN_WIDTHS[LEVEL_COL] * 2, FONT_SIZE))
+
+    def _input_cell(self, field_id: str) -> str:
+        return self.inputs[field_id].replace("$", "")
 
     def _header_footer(self, ws) -> None:
         area = self.area
