@@ -8,7 +8,10 @@ the consolidated workbook, the terminal, correction workbooks) from the same obj
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
+from string import Formatter
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -28,6 +31,13 @@ class ProblemType:
     action_en: str = ""
     district_action_th: str = ""
     district_action_en: str = ""
+
+    @cached_property
+    def placeholders(self) -> frozenset[str]:
+        """Every ``{name}`` its texts quote: what a ``Problem`` of this type must be given."""
+        texts = (self.message_th, self.message_en, self.action_th, self.action_en, self.district_action_th,
+                 self.district_action_en)
+        return frozenset(name for text in texts for _, name, _, _ in Formatter().parse(text) if name)
 
 
 def _types(*items: ProblemType) -> dict[str, ProblemType]:
@@ -310,13 +320,25 @@ class Problem:
     def severity(self) -> Severity:
         return self.type.severity
 
-    def _format(self, template: str) -> str:
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise ValueError(f"unknown problem code {self.code!r}")
+        values = self._values()
+        missing = sorted(name for name in self.type.placeholders if values.get(name) in (None, ""))
+        if missing:
+            raise ValueError(f"problem {self.code!r} needs {', '.join(missing)} for its message")
+
+    def _values(self) -> dict[str, Any]:
+        """What the texts may quote: the location fields, the params, and the English name of a label
+        falling back to the Thai one (a field's label falling back to its id)."""
         values = {"file": self.file, "value": self.value, "field": self.field, **self.params}
         values.setdefault("label", self.field)
-        values.setdefault("label_en", values["label"])
-        values.setdefault("expected_en", values.get("expected", ""))
-        values.setdefault("other_label_en", values.get("other_label", ""))
-        return template.format_map(_Blank(values))
+        for english, thai in _ENGLISH_FALLBACKS.items():
+            values.setdefault(english, values.get(thai))
+        return values
+
+    def _format(self, template: str) -> str:
+        return template.format_map(self._values())
 
     @property
     def message_th(self) -> str:
@@ -349,10 +371,12 @@ class Problem:
         return " ".join(p for p in (self.file, where) if p)
 
 
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
+_ENGLISH_FALLBACKS = {"label_en": "label", "expected_en": "expected", "other_label_en": "other_label"}
 
 
-def count_by_severity(problems: list[Problem]) -> dict[str, int]:
-    return {s: sum(1 for p in problems if p.severity == s) for s in SEVERITIES}
+def count_by_severity(problems: Iterable[Problem]) -> dict[str, int]:
+    """How many problems of each severity, every severity present (0 when none)."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for problem in problems:
+        counts[problem.severity] += 1
+    return counts

@@ -95,7 +95,7 @@ def round_result(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Ro
                                "t3_website_url"], INJECTIONS):
         first.checked.values[field_id] = text
     result.problems.append(Problem("wrong_type", district_code=first.area.district_code,
-                                   value=INJECTIONS[-1], field="t1_note"))
+                                   value=INJECTIONS[-1], field="t1_note", params={"expected": "ตัวเลข"}))
     return result
 
 
