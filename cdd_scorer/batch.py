@@ -16,7 +16,7 @@ from cdd_scorer.geography import Area, area_of, districts_of, find_province
 from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import RawSubmission, SourceFile, read_input_file
+from cdd_scorer.reading import FileOutcome, RawSubmission, SourceFile, read_input_file
 from cdd_scorer.scoring import (
     DistrictScore,
     Method,
@@ -85,11 +85,10 @@ class _Accepted:
     area: Area
 
 
-Reader = Callable[[Iterable[tuple[Path, str]], KpiSet], Iterable[RawSubmission | list[Problem]]]
+Reader = Callable[[Iterable[tuple[Path, str]], KpiSet], Iterable[FileOutcome]]
 
 
-def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet
-                      ) -> Iterator[RawSubmission | list[Problem]]:
+def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Iterator[FileOutcome]:
     for path, name in files:
         yield read_input_file(path, name, kpi_set)
 
@@ -114,12 +113,13 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
     for outcome in reader(files, kpi_set):
         if progress:
             progress(1)
-        if isinstance(outcome, list):
-            problems.extend(outcome)
+        if outcome.submission is None:
+            problems.append(outcome.problem)
             continue
-        sources.append(outcome.source)
-        submissions[outcome.source.name] = outcome
-        refusal = _identify(outcome, kpi_set, only.code if only else None)
+        submission = outcome.submission
+        sources.append(submission.source)
+        submissions[submission.source.name] = submission
+        refusal = _identify(submission, kpi_set, only.code if only else None)
         if refusal is not None:
             # A refused file that names a district belongs to that district's row (its status,
             # its correction workbook); the others are reported for the folder as a whole.
@@ -128,12 +128,12 @@ def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
             else:
                 problems.append(refusal)
             continue
-        area = area_of(outcome.metadata.district_code)
-        where = {"file": outcome.source.name, "province_code": area.province_code,
+        area = area_of(submission.metadata.district_code)
+        where = {"file": submission.source.name, "province_code": area.province_code,
                  "district_code": area.district_code}
-        checked = check_values(kpi_set, outcome.cells, where)
-        checked.problems[:0] = outcome.problems
-        accepted.setdefault(area.district_code, []).append(_Accepted(outcome, checked, area))
+        checked = check_values(kpi_set, submission.cells, where)
+        checked.problems[:0] = submission.problems
+        accepted.setdefault(area.district_code, []).append(_Accepted(submission, checked, area))
 
     province_codes = {only.code} if only else {c[:2] for c in (*accepted, *rejected)}
     provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer)

@@ -1,11 +1,11 @@
 """Reading returned workbooks (.xlsx, .xlsm, .xls, .ods) with python-calamine.
 
-``read_input_file`` turns one file of the input folder into a ``RawSubmission``: the template's
-metadata and the raw value of every input cell, with the sheet and cell it came from. Every file is
-checked by ``safety.open_checked`` before calamine opens it, and is opened by its content, not its
-name. It never raises for a bad file: it returns the problems instead, so one broken file never
-costs the batch. (A native crash is contained one level up, by ``workers``.) The file is read from
-disk once: the checks, the hash, the saved time and calamine all use the same bytes.
+``read_input_file`` turns one file of the input folder into a ``FileOutcome``: a ``RawSubmission`` (the
+template's metadata and the raw value of every input cell, with the sheet and cell it came from), or the
+problem that kept the file from being read. Every file is checked by ``safety.open_checked`` before
+calamine opens it, and is opened by its content, not its name. It never raises for a bad file, so one
+broken file never costs the batch. (A native crash is contained one level up, by ``workers``.) The file
+is read from disk once: the checks, the hash, the saved time and calamine all use the same bytes.
 
 calamine reads error values (#DIV/0!) and formulas without a saved value as empty strings, so for
 input cells that come back empty the sheet XML is looked at directly (.xlsx/.xlsm and .ods).
@@ -80,6 +80,24 @@ class RawSubmission:
     problems: list[Problem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileOutcome:
+    """What reading one input file gave: the submission it holds, or the one problem that kept it from
+    being read (a lock file, not a spreadsheet, damaged, not a template, a reader that crashed)."""
+
+    name: str
+    submission: RawSubmission | None = None
+    problem: Problem | None = None
+
+    @classmethod
+    def read(cls, submission: RawSubmission) -> FileOutcome:
+        return cls(submission.source.name, submission=submission)
+
+    @classmethod
+    def unread(cls, problem: Problem) -> FileOutcome:
+        return cls(problem.file, problem=problem)
+
+
 def is_lock_file(path: Path) -> bool:
     """Office's owner files (``~$name.xlsx``) and LibreOffice's (``.~lock.name#``)."""
     return path.name.startswith("~$") or path.name.startswith(".~lock.")
@@ -111,23 +129,23 @@ def saved_time(path: Path, content: FileContent) -> dt.datetime | None:
 
 
 def read_input_file(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits = DEFAULT_LIMITS
-                    ) -> RawSubmission | list[Problem]:
+                    ) -> FileOutcome:
     """Read one file of the input folder: lock files and non-spreadsheets become a problem."""
     if is_lock_file(path):
-        return [Problem("lock_file", file=name)]
+        return FileOutcome.unread(Problem("lock_file", file=name))
     suffix = path.suffix.lower()
     if suffix not in SPREADSHEET_SUFFIXES:
         kind = NOT_SPREADSHEET_KINDS.get(suffix, suffix or "no extension")
-        return [Problem("not_spreadsheet", file=name, params={"detail": kind})]
+        return FileOutcome.unread(Problem("not_spreadsheet", file=name, params={"detail": kind}))
     return read_workbook(path, name, kpi_set, limits)
 
 
 def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits = DEFAULT_LIMITS
-                  ) -> RawSubmission | list[Problem]:
+                  ) -> FileOutcome:
     """Check one workbook, then read its metadata and input cells, or return why it cannot be read."""
     check, content = open_checked(path, name, limits)
     if content is None:
-        return [check.problem]
+        return FileOutcome.unread(check.problem)
     try:
         return _read_checked(path, name, kpi_set, check.format, check.has_macros, content)
     finally:
@@ -135,7 +153,7 @@ def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits =
 
 
 def _read_checked(path: Path, name: str, kpi_set: KpiSet, fmt: SpreadsheetFormat, has_macros: bool,
-                  content: FileContent) -> RawSubmission | list[Problem]:
+                  content: FileContent) -> FileOutcome:
     try:
         source = describe_source(path, name, content)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content.data))
@@ -144,18 +162,18 @@ def _read_checked(path: Path, name: str, kpi_set: KpiSet, fmt: SpreadsheetFormat
         finally:
             workbook.close()
     except PasswordError:
-        return [Problem("encrypted_file", file=name)]
+        return FileOutcome.unread(Problem("encrypted_file", file=name))
     except OSError as exc:
-        return [Problem("read_failed", file=name, params={"detail": exc.strerror or str(exc)})]
+        return FileOutcome.unread(Problem("read_failed", file=name, params={"detail": exc.strerror or str(exc)}))
     except (CalamineError, ValueError, zipfile.BadZipFile) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if "password" in detail.lower() or "encrypt" in detail.lower():
-            return [Problem("encrypted_file", file=name)]
-        return [Problem("corrupt_file", file=name, params={"detail": detail})]
-    if isinstance(found, RawSubmission):
+            return FileOutcome.unread(Problem("encrypted_file", file=name))
+        return FileOutcome.unread(Problem("corrupt_file", file=name, params={"detail": detail}))
+    if found.submission is not None:
         if has_macros:
-            found.problems.insert(0, Problem("macro_workbook", file=name))
-        _explain_empty_cells(found, fmt, kpi_set, content)
+            found.submission.problems.insert(0, Problem("macro_workbook", file=name))
+        _explain_empty_cells(found.submission, fmt, kpi_set, content)
     return found
 
 
@@ -168,12 +186,12 @@ def _sheet_rows(workbook: CalamineWorkbook, sheet: str) -> list[list[Any]] | Non
 
 
 def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set: KpiSet
-                        ) -> RawSubmission | list[Problem]:
+                        ) -> FileOutcome:
     meta_rows = _sheet_rows(workbook, META_SHEET)
     metadata = TemplateMetadata.from_rows(
         (r[0], r[1]) for r in meta_rows if len(r) >= 2) if meta_rows else None
     if metadata is None:
-        return [Problem("not_template", file=source.name)]
+        return FileOutcome.unread(Problem("not_template", file=source.name))
     problems: list[Problem] = []
     cells: dict[str, RawCell] = {}
     sheets = _SheetCache(workbook)
@@ -199,7 +217,7 @@ def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set:
                                             "found": found}))
             sheet, cell, rows = new_sheet, new_cell, sheets.rows(new_sheet)
         cells[fld.id] = RawCell(sheet, cell, _at(rows, row, col))
-    return RawSubmission(source, metadata, cells, problems)
+    return FileOutcome.read(RawSubmission(source, metadata, cells, problems))
 
 
 class _SheetCache:

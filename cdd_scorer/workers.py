@@ -33,7 +33,7 @@ from cdd_scorer import winlimits
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.parallel import worker_count
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import RawSubmission, read_input_file
+from cdd_scorer.reading import FileOutcome, read_input_file
 from cdd_scorer.safety import DEFAULT_LIMITS, MB, SafetyLimits
 
 try:
@@ -41,8 +41,7 @@ try:
 except ImportError:  # Windows
     resource = None
 
-Outcome = RawSubmission | list[Problem]
-ReadFile = Callable[[Path, str, KpiSet, SafetyLimits], Outcome]
+ReadFile = Callable[[Path, str, KpiSet, SafetyLimits], FileOutcome]
 FILES_PER_WORKER = 50
 _READY = "ready"
 _MAX_START_FAILURES = 3
@@ -77,7 +76,7 @@ class WorkerReader:
     safety: SafetyLimits = DEFAULT_LIMITS
     read_file: ReadFile = read_input_file
 
-    def __call__(self, files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Iterator[Outcome]:
+    def __call__(self, files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Iterator[FileOutcome]:
         tasks = list(files)
         if self.jobs == 0:
             yield from (self.read_file(path, name, kpi_set, self.safety) for path, name in tasks)
@@ -106,17 +105,18 @@ def read_in_worker(conn: Connection, kpi_set: KpiSet, limits: WorkerLimits, safe
 
 
 def _read_contained(read_file: ReadFile, path: Path, name: str, kpi_set: KpiSet, memory: str,
-                    safety: SafetyLimits) -> Outcome:
+                    safety: SafetyLimits) -> FileOutcome:
     """Any exception, including a Rust panic (a ``BaseException``), becomes this file's problem."""
     try:
         return read_file(path, name, kpi_set, safety)
     except MemoryError:
-        return [Problem("reader_crashed", file=name, params={"detail": "out of memory", "memory": memory})]
+        return FileOutcome.unread(Problem("reader_crashed", file=name,
+                                          params={"detail": "out of memory", "memory": memory}))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 — one file's failure must never stop the worker
         detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-        return [Problem("read_failed", file=name, params={"detail": detail})]
+        return FileOutcome.unread(Problem("read_failed", file=name, params={"detail": detail}))
 
 
 def _silence_stderr() -> None:
@@ -219,9 +219,9 @@ class _Pool:
         self.workers = [_Worker(self.context, setup) for _ in range(count)]
         self.start_failures = 0
 
-    def run(self, tasks: list[tuple[Path, str]], limits: WorkerLimits) -> Iterator[Outcome]:
+    def run(self, tasks: list[tuple[Path, str]], limits: WorkerLimits) -> Iterator[FileOutcome]:
         queue = deque(enumerate(tasks))
-        results: dict[int, Outcome] = {}
+        results: dict[int, FileOutcome] = {}
         next_out = 0
         while next_out < len(tasks):
             for worker in self.workers:
@@ -231,14 +231,14 @@ class _Pool:
             self._collect(results, queue, tasks, limits)
             if self.start_failures > _MAX_START_FAILURES:
                 for index, (_, name) in queue:
-                    results[index] = [Problem("reader_crashed", file=name, params={
-                        "detail": "the reader process could not start", "memory": NO_MEMORY_LIMIT})]
+                    results[index] = FileOutcome.unread(Problem("reader_crashed", file=name, params={
+                        "detail": "the reader process could not start", "memory": NO_MEMORY_LIMIT}))
                 queue.clear()
             while next_out in results:
                 yield results.pop(next_out)
                 next_out += 1
 
-    def _collect(self, results: dict[int, Outcome], queue: deque, tasks: list[tuple[Path, str]],
+    def _collect(self, results: dict[int, FileOutcome], queue: deque, tasks: list[tuple[Path, str]],
                  limits: WorkerLimits) -> None:
         busy = [w.deadline for w in self.workers if w.tasks]
         timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
@@ -261,12 +261,12 @@ class _Pool:
                 self._replace(worker, results, queue, tasks, "read_timeout",
                               {"seconds": f"{limits.seconds_per_file:g}"})
 
-    def _replace(self, worker: _Worker, results: dict[int, Outcome], queue: deque, tasks: list[tuple[Path, str]],
+    def _replace(self, worker: _Worker, results: dict[int, FileOutcome], queue: deque, tasks: list[tuple[Path, str]],
                  code: str, params: dict) -> None:
         worker.kill()
         if worker.tasks:
             index, name = worker.tasks.popleft()
-            results[index] = [Problem(code, file=name, params=params)]
+            results[index] = FileOutcome.unread(Problem(code, file=name, params=params))
             queue.extendleft((i, tasks[i]) for i, _ in reversed(worker.tasks))
         elif not worker.ready:
             self.start_failures += 1

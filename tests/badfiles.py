@@ -22,7 +22,7 @@ import openpyxl
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.metadata import META_SHEET
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import RawSubmission, read_input_file, xlsx_sheet_part
+from cdd_scorer.reading import FileOutcome, read_input_file, xlsx_sheet_part
 from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.template import ENTRY_SHEET
 
@@ -180,7 +180,7 @@ def not_our_template(path: Path) -> Path:
 # ---- worker hooks (run inside a spawned worker)
 
 def read_or_crash(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits
-                  ) -> RawSubmission | list[Problem]:
+                  ) -> FileOutcome:
     """Reads normally, except: ``crash`` in the name exits the worker abruptly, ``hang`` never returns,
     ``hog`` allocates far beyond the memory limit."""
     if "crash" in name:
@@ -188,21 +188,22 @@ def read_or_crash(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits
     if "hang" in name:
         time.sleep(3600)
     if "hog" in name:
-        return [Problem("read_failed", file=name, params={"detail": str(len(bytearray(4 * 1024 * MB)))})]
+        return FileOutcome.unread(Problem("read_failed", file=name,
+                                          params={"detail": str(len(bytearray(4 * 1024 * MB)))}))
     return read_input_file(path, name, kpi_set, limits)
 
 
 def read_without_safety(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits
-                        ) -> RawSubmission | list[Problem]:
+                        ) -> FileOutcome:
     """Opens the file with calamine with every safety limit lifted: what a hostile file does to a reader
     that trusts it (calamine aborts the process on the far-apart cells of ``FAR_APART_SHEET``)."""
     unlimited = SafetyLimits(max_sheet_cells=10**15)
     return read_input_file(path, name, kpi_set, unlimited)
 
 
-def which_worker(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits) -> list[Problem]:
+def which_worker(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits) -> FileOutcome:
     """Reads nothing: answers with the id of the worker process it ran in."""
-    return [Problem("read_failed", file=name, params={"detail": str(os.getpid())})]
+    return FileOutcome.unread(Problem("read_failed", file=name, params={"detail": str(os.getpid())}))
 
 
 def random_bytes(path: Path, size: int = 4096, seed: int = 2565) -> Path:

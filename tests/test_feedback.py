@@ -153,8 +153,8 @@ def test_the_copy_carries_the_districts_values_and_scores_like_the_original(feed
     out, _, _ = feedback
     b, d = khon_kaen_areas[1], khon_kaen_areas[3]
     copy = out / f"{_stem(b)}_correction.xlsx"
-    original = read_workbook(round_dir / template_file_name(b), "original", kpi_set)
-    again = read_workbook(copy, "copy", kpi_set)
+    original = read_workbook(round_dir / template_file_name(b), "original", kpi_set).submission
+    again = read_workbook(copy, "copy", kpi_set).submission
     assert {k: c.value for k, c in again.cells.items()} == {k: c.value for k, c in original.cells.items()}
     assert again.metadata.district_code == b.district_code
 
@@ -163,8 +163,9 @@ def test_the_copy_carries_the_districts_values_and_scores_like_the_original(feed
     assert sorted((p.code, p.field) for p in rescored.problems) == sorted(
         (p.code, p.field) for p in read_problems(round_dir / template_file_name(b), kpi_set, b))
 
-    conflict = read_workbook(out / f"{_stem(d)}_correction.xlsx", "copy", kpi_set)
-    sent = [read_workbook(round_dir / name, name, kpi_set) for name in (template_file_name(d), "resent.xlsx")]
+    conflict = read_workbook(out / f"{_stem(d)}_correction.xlsx", "copy", kpi_set).submission
+    sent = [read_workbook(round_dir / name, name, kpi_set).submission
+            for name in (template_file_name(d), "resent.xlsx")]
     assert {k: c.value for k, c in conflict.cells.items()} in [{k: c.value for k, c in s.cells.items()} for s in sent]
 
 

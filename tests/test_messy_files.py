@@ -60,7 +60,7 @@ if __name__ == "__main__":
     from cdd_scorer.kpi import load_kpi_set
     from cdd_scorer.workers import WorkerReader
     outcomes = list(WorkerReader(jobs=1)([(Path(sys.argv[1]), "t.xlsx")], load_kpi_set()))
-    print(type(outcomes[0]).__name__)
+    print(type(outcomes[0].submission).__name__)
 """
 
 
@@ -235,7 +235,7 @@ def test_an_error_value_or_formula_in_an_optional_cell_is_still_seen(tmp_path, t
     assert {"t1_note", "i1_lao_qc_date"} <= optional
     code = khon_kaen_areas[0].district_code
     typed = {**answers[code], "t1_note": "#N/A", "i1_lao_qc_date": FORMULA}
-    raw = read_input_file(fill_template(templates[code], typed, tmp_path / "o.xlsx"), "o.xlsx", kpi_set)
+    raw = read_input_file(fill_template(templates[code], typed, tmp_path / "o.xlsx"), "o.xlsx", kpi_set).submission
     assert raw.cells["t1_note"].value == "#N/A"
     assert [(p.code, p.field, p.value) for p in raw.problems] == [
         ("formula_without_value", "i1_lao_qc_date", FORMULA)]
@@ -274,10 +274,10 @@ def test_a_dead_hung_or_hungry_worker_costs_only_its_own_file(worker_folder, kpi
                           read_file=read_or_crash)
     files = [(p, p.name) for p in sorted(worker_folder.iterdir())]
     outcomes = list(reader(files, kpi_set))
-    kinds = [o.source.name if isinstance(o, RawSubmission) else o[0].code for o in outcomes]
+    kinds = [o.submission.source.name if o.submission else o.problem.code for o in outcomes]
     assert kinds == ["a_good.xlsx", "reader_crashed", "read_timeout", "reader_crashed", "sheet_too_large",
                      "f_good.xlsx"]
-    assert outcomes[3][0].params["detail"] == "out of memory"
+    assert outcomes[3].problem.params["detail"] == "out of memory"
 
 
 def test_a_native_abort_in_calamine_costs_only_its_own_file(worker_folder, kpi_set):
@@ -285,10 +285,10 @@ def test_a_native_abort_in_calamine_costs_only_its_own_file(worker_folder, kpi_s
     grid); in a worker that is one file's problem."""
     files = [(worker_folder / n, n) for n in ("a_good.xlsx", "e_far_apart.xlsx", "f_good.xlsx")]
     outcomes = list(WorkerReader(jobs=1, read_file=read_without_safety)(files, kpi_set))
-    assert isinstance(outcomes[0], RawSubmission) and isinstance(outcomes[2], RawSubmission)
-    assert outcomes[1][0].code == "reader_crashed"
+    assert outcomes[0].submission and outcomes[2].submission
+    assert outcomes[1].problem.code == "reader_crashed"
     # SIGABRT on Linux and macOS, a fast-fail status (0xC0000409) on Windows: workers._exit_text
-    assert outcomes[1][0].params["detail"].startswith("stopped by ")
+    assert outcomes[1].problem.params["detail"].startswith("stopped by ")
 
 
 def test_worker_reader_gives_the_same_outcomes_as_reading_in_process(worker_folder, kpi_set):
@@ -301,8 +301,8 @@ def test_a_province_of_32_files_is_read_by_one_worker(tmp_path, kpi_set):
     """A worker costs ≈ 0.2 s to start: below FILES_PER_WORKER files a second one would not pay."""
     files = [(tmp_path / f"{i:02}.xlsx", f"{i:02}.xlsx") for i in range(32)]
     outcomes = list(WorkerReader(read_file=which_worker)(files, kpi_set))
-    assert [o[0].file for o in outcomes] == [name for _, name in files]
-    assert len({o[0].params["detail"] for o in outcomes}) == 1
+    assert [o.name for o in outcomes] == [name for _, name in files]
+    assert len({o.problem.params["detail"] for o in outcomes}) == 1
 
 
 def test_workers_do_not_run_the_main_script_again(tmp_path, a_template):
@@ -367,7 +367,7 @@ def test_comments_and_exclamation_marks_are_not_entity_declarations(tmp_path, a_
     members["xl/styles.xml"] = b"<!-- saved by hand! -->" + members["xl/styles.xml"]
     marked = write_zip(tmp_path / "m.xlsx", members)
     assert check_file(marked, "m.xlsx").problem is None
-    assert isinstance(read_input_file(marked, "m.xlsx", kpi_set), RawSubmission)
+    assert isinstance(read_input_file(marked, "m.xlsx", kpi_set).submission, RawSubmission)
 
 
 def test_an_oversized_file_is_refused_unopened(tmp_path, a_template):
@@ -393,7 +393,7 @@ def test_renamed_files_say_what_they_really_are(tmp_path, content, kind_en):
 def test_an_xlsx_renamed_xls_is_read_by_its_content(tmp_path, templates, answers, khon_kaen_areas, kpi_set):
     code = khon_kaen_areas[0].district_code
     path = fill_template(templates[code], answers[code], tmp_path / "renamed.xls")
-    raw = read_input_file(path, path.name, kpi_set)
+    raw = read_input_file(path, path.name, kpi_set).submission
     assert isinstance(raw, RawSubmission) and raw.metadata.district_code == code
 
 
@@ -412,7 +412,7 @@ def converted(libreoffice, tmp_path_factory, templates, answers, khon_kaen_areas
 
 
 def test_error_values_in_ods_cells_are_quoted(converted, kpi_set):
-    raw = read_input_file(converted / "errors.ods", "errors.ods", kpi_set)
+    raw = read_input_file(converted / "errors.ods", "errors.ods", kpi_set).submission
     assert raw.cells["t1_budget_disbursed"].value == "#DIV/0!"
     assert raw.cells["i2_households_helped"].value == "#DIV/0!"
 
@@ -420,7 +420,7 @@ def test_error_values_in_ods_cells_are_quoted(converted, kpi_set):
 def test_error_values_in_xls_cells_read_as_empty(converted, kpi_set):
     """calamine gives no way to see a BIFF error cell: it reads as empty, so a required field is reported
     as empty (an error all the same) — a known limit, documented in the README table."""
-    raw = read_input_file(converted / "errors.xls", "errors.xls", kpi_set)
+    raw = read_input_file(converted / "errors.xls", "errors.xls", kpi_set).submission
     assert raw.cells["t1_budget_disbursed"].value is None
 
 

@@ -299,8 +299,8 @@ def test_a_reader_crash_quotes_the_memory_limit_that_applied(memory_bytes, quote
     files = [(tmp_path / "b_crash.xlsx", "b_crash.xlsx")]
     reader = workers.WorkerReader(jobs=1, limits=workers.WorkerLimits(memory_bytes=memory_bytes),
                                   read_file=read_or_crash)
-    [problems] = list(reader(files, kpi_set))
-    assert problems[0].code == "reader_crashed" and problems[0].params["memory"] == quoted
+    [outcome] = list(reader(files, kpi_set))
+    assert outcome.problem.code == "reader_crashed" and outcome.problem.params["memory"] == quoted
 
 
 @pytest.mark.parametrize(("exitcode", "text"), [
