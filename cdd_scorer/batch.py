@@ -24,10 +24,10 @@ from cdd_scorer.scoring import (
     score_district,
     score_province,
 )
+from cdd_scorer.thai import Status
 from cdd_scorer.validation import CheckedValues, check_values
 
-Status = Literal["complete", "needs_correction", "missing"]
-STATUS_TH = {"complete": "ครบถ้วน", "needs_correction": "ต้องแก้ไข", "missing": "ยังไม่ส่ง"}
+STATUS_TH = {s.value: s.th for s in Status}
 Prefer = Literal["newest"] | None
 
 
@@ -42,6 +42,14 @@ class DistrictResult:
     score: DistrictScore | None = None
     problems: list[Problem] = field(default_factory=list)
     rank: int | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Names of the files the district sent: the one used, and any refused or duplicate ones."""
+        names = [self.source.name] if self.source else []
+        names += [p.file for p in self.problems if p.file]
+        names += [p.params["other"] for p in self.problems if p.code.startswith("duplicate_")]
+        return tuple(dict.fromkeys(names))
 
 
 @dataclass
@@ -201,21 +209,21 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
         candidates = accepted.get(area.district_code, [])
         refusals = rejected.get(area.district_code, [])
         if not candidates:
-            status: Status = "needs_correction" if refusals else "missing"
+            status = Status.NEEDS_CORRECTION if refusals else Status.MISSING
             notes = refusals or [Problem("missing_submission", province_code=code,
                                          district_code=area.district_code)]
             rows.append(DistrictResult(area, status, problems=notes))
             continue
         chosen, notes = _choose(candidates, prefer)
         if chosen is None:
-            rows.append(DistrictResult(area, "needs_correction", problems=notes + refusals))
+            rows.append(DistrictResult(area, Status.NEEDS_CORRECTION, problems=notes + refusals))
             continue
         # A usable file wins over a refused one (e.g. an old template sent before the new one); the
         # refused file is still reported so that the clerk can take it out of the input folder.
         checked = chosen.checked
         complete = not checked.has_errors
         score = score_district(kpi_set, checked.values, method, checked.unscorable, complete)
-        rows.append(DistrictResult(area, "complete" if complete else "needs_correction",
+        rows.append(DistrictResult(area, Status.COMPLETE if complete else Status.NEEDS_CORRECTION,
                                    chosen.raw.source, checked, score, checked.problems + notes + refusals))
     ranks = competition_ranks([r.score.overall_percent if r.score else None for r in rows])
     for row, rank in zip(rows, ranks):

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from cdd_scorer import __version__
-from cdd_scorer.batch import STATUS_TH, Reader, RoundResult, score_folder
+from cdd_scorer.batch import Reader, RoundResult, score_folder
 from cdd_scorer.console import make_output_safe
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
@@ -27,6 +27,7 @@ from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.scoring import METHODS
+from cdd_scorer.thai import Status
 from cdd_scorer.workers import WorkerLimits, WorkerReader
 
 # Modules that only one command needs (e-mail, openpyxl, the template writer) are imported inside
@@ -190,11 +191,10 @@ def print_summary(result: RoundResult, out: Path) -> None:
     if not result.provinces:
         click.echo("ไม่พบแบบฟอร์มที่ใช้ได้ในโฟลเดอร์ / no usable workbook was found in the input folder")
     for prov in result.provinces:
-        counts = {s: prov.count(s) for s in STATUS_TH}
+        counts = {s: prov.count(s) for s in Status}
         click.echo(f"จังหวัด{prov.name_th} ({prov.name_en}): {len(prov.districts)} อำเภอ — "
-                   + ", ".join(f"{STATUS_TH[s]} {n}" for s, n in counts.items())
-                   + f" / complete {counts['complete']}, needs correction "
-                     f"{counts['needs_correction']}, missing {counts['missing']}")
+                   + ", ".join(f"{s.th} {n}" for s, n in counts.items())
+                   + " / " + ", ".join(f"{s.en} {n}" for s, n in counts.items()))
         if prov.summary.overall_percent is not None:
             click.echo(f"  ร้อยละภาพรวมจังหวัด / province overall: {prov.summary.overall_percent:.2f}"
                        f" ({prov.summary.rating.name_th})")

@@ -14,7 +14,7 @@ from pythainlp.util import arabic_digit_to_thai_digit
 
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import KpiSet
-from cdd_scorer.parsing import be_date
+from cdd_scorer.thai import be_date
 
 DEMO_PROVINCE = "40"  # ขอนแก่น (Khon Kaen), 26 districts
 YES, NO = "ใช่", "ไม่ใช่"

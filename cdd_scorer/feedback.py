@@ -28,15 +28,14 @@ from cdd_scorer.kpi import KpiSet
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import RawSubmission
-from cdd_scorer.status import be_time, display_width, files_of
 from cdd_scorer.template import TemplateOptions, template_file_name, write_template
+from cdd_scorer.thai import be_time, display_width
 
 FEEDBACK_SHEET = "รายการที่ต้องแก้ไข"
 COMMENT_AUTHOR = "cdd-scorer"
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 COLUMN_WIDTHS = (7, 13, 9, 30, 45, 40, 14, 40)
 LINE_HEIGHT = 21.0  # points per line of 14 pt Thai text
-SEVERITY_TH = {"error": "ต้องแก้ไข", "warning": "ควรตรวจสอบ"}
 EMAIL_ENCODING = "utf-8-sig"  # a BOM so that older Windows Notepad shows Thai
 
 
@@ -111,7 +110,7 @@ def district_submission(result: RoundResult, kpi_set: KpiSet, d: DistrictResult)
     if d.source is not None:
         candidates = [d.source]
     else:
-        sent = [by_name[name] for name in files_of(d) if name in by_name]
+        sent = [by_name[name] for name in d.files if name in by_name]
         candidates = sorted(sent, key=lambda s: (s.saved_at is not None, s.saved_at and s.saved_at.timestamp()),
                             reverse=True)
     for source in candidates:
@@ -197,7 +196,7 @@ def _problem_sheet(wb: Workbook, kpi_set: KpiSet, d: DistrictResult, submission:
     for number, c in enumerate(corrections, start=1):
         p = c.problem
         row = first + number
-        values = [number, SEVERITY_TH[p.severity], c.cell, p.params.get("label", p.field), p.message_th,
+        values = [number, p.severity.to_district_th, c.cell, p.params.get("label", p.field), p.message_th,
                   c.action_th, p.value, f"{p.message_en} — {c.action_en}"]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row, col)

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from string import Formatter
-from typing import Any, Literal
+from typing import Any
 
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+from cdd_scorer.thai import Severity
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,9 @@ class ProblemType:
     action_en: str = ""
     district_action_th: str = ""
     district_action_en: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))  # the catalogue spells it as text
 
     @cached_property
     def placeholders(self) -> frozenset[str]:
@@ -376,7 +378,7 @@ _ENGLISH_FALLBACKS = {"label_en": "label", "expected_en": "expected", "other_lab
 
 def count_by_severity(problems: Iterable[Problem]) -> dict[str, int]:
     """How many problems of each severity, every severity present (0 when none)."""
-    counts = dict.fromkeys(SEVERITIES, 0)
+    counts = dict.fromkeys(Severity, 0)
     for problem in problems:
         counts[problem.severity] += 1
     return counts

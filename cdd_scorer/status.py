@@ -7,20 +7,18 @@ below put them in ``status.csv`` and in a table for the terminal, with totals at
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from cdd_scorer.batch import STATUS_TH, DistrictResult, RoundResult, Status
+from cdd_scorer.batch import DistrictResult, RoundResult
 from cdd_scorer.geography import Area
 from cdd_scorer.outputs import csv_text, write_csv
-from cdd_scorer.parsing import as_thai_time, be_date
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.reading import SourceFile
+from cdd_scorer.thai import Status, as_thai_time, be_date, be_time, display_width, thai_day
 
-STATUS_EN = {"complete": "complete", "needs_correction": "needs correction", "missing": "missing"}
 STATUS_COLUMNS = ["province_code", "district_code", "district_name_th", "district_name_en", "status",
                   "status_th", "saved_at", "late", "errors", "warnings", "files"]
 
@@ -52,22 +50,14 @@ def district_status(result: RoundResult, deadline: dt.date | None = None) -> lis
     rows = []
     for province in result.provinces:
         for d in province.districts:
-            files = files_of(d)
+            files = d.files
             saved_at = _saved_at(d, [by_name[f] for f in files if f in by_name])
             counts = count_by_severity(d.problems)
             rows.append(StatusRow(
                 d.area, d.status, files, saved_at,
-                deadline is not None and saved_at is not None and thai_date(saved_at) > deadline,
+                deadline is not None and saved_at is not None and thai_day(saved_at) > deadline,
                 counts["error"], counts["warning"]))
     return rows
-
-
-def files_of(d: DistrictResult) -> tuple[str, ...]:
-    """Names of the files a district sent: the one used, and any refused or duplicate ones."""
-    names = [d.source.name] if d.source else []
-    names += [p.file for p in d.problems if p.file]
-    names += [p.params["other"] for p in d.problems if p.code.startswith("duplicate_")]
-    return tuple(dict.fromkeys(names))
 
 
 def _saved_at(d: DistrictResult, sources: list[SourceFile]) -> dt.datetime | None:
@@ -75,19 +65,6 @@ def _saved_at(d: DistrictResult, sources: list[SourceFile]) -> dt.datetime | Non
         return d.source.saved_at
     times = [s.saved_at for s in sources if s.saved_at is not None]
     return max(times, key=as_thai_time) if times else None
-
-
-def thai_date(moment: dt.datetime) -> dt.date:
-    """The calendar day in Thailand of a saved time."""
-    return as_thai_time(moment).date()
-
-
-def be_time(moment: dt.datetime | None) -> str:
-    """``28/9/2565 14:30`` (Buddhist era, Thai time), as the clerk reads dates; empty for None."""
-    if moment is None:
-        return ""
-    local = as_thai_time(moment)
-    return f"{be_date(local.date())} {local:%H:%M}"
 
 
 def all_complete(rows: list[StatusRow]) -> bool:
@@ -100,7 +77,7 @@ def status_table(rows: list[StatusRow]) -> pd.DataFrame:
     records = [{
         "province_code": r.area.province_code, "district_code": r.area.district_code,
         "district_name_th": r.area.district_name_th, "district_name_en": r.area.district_name_en,
-        "status": r.status, "status_th": STATUS_TH[r.status],
+        "status": r.status.value, "status_th": r.status.th,
         "saved_at": as_thai_time(r.saved_at).isoformat() if r.saved_at else "",
         "late": "yes" if r.late else "", "errors": str(r.errors), "warnings": str(r.warnings),
         "files": csv_text("; ".join(r.files)),
@@ -111,12 +88,6 @@ def status_table(rows: list[StatusRow]) -> pd.DataFrame:
 def write_status_csv(rows: list[StatusRow], path: Path) -> Path:
     """Write ``status.csv`` (UTF-8 with BOM, so Excel shows Thai)."""
     return write_csv(status_table(rows), path)
-
-
-def display_width(text: str) -> int:
-    """Columns a terminal gives ``text``: Thai vowel and tone marks take none, wide letters two."""
-    return sum(0 if unicodedata.category(ch) in ("Mn", "Me", "Cf")
-               else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -139,7 +110,7 @@ def render_status(rows: list[StatusRow], deadline: dt.date | None = None) -> str
                     if deadline else "")]
         table = [[f"{th}/{en}" if i >= 4 else f"{th} / {en}" for i, (th, en) in enumerate(_HEADERS)]]
         table += [[r.area.district_code, f"{r.area.district_name_th} ({r.area.district_name_en})",
-                   f"{STATUS_TH[r.status]} / {STATUS_EN[r.status]}", be_time(r.saved_at),
+                   f"{r.status.th} / {r.status.en}", be_time(r.saved_at),
                    str(r.errors) if r.received else "", str(r.warnings) if r.received else "",
                    "ส่งช้า / late" if r.late else ""] for r in block]
         widths = [max(display_width(line[i]) for line in table) for i in range(len(_HEADERS))]
@@ -152,10 +123,7 @@ def render_status(rows: list[StatusRow], deadline: dt.date | None = None) -> str
 
 
 def _totals(rows: list[StatusRow]) -> str:
-    count = {s: sum(1 for r in rows if r.status == s) for s in STATUS_TH}
+    count = {s: sum(1 for r in rows if r.status == s) for s in Status}
     late = sum(1 for r in rows if r.late)
-    return (f"รวม {len(rows)} อำเภอ: {STATUS_TH['complete']} {count['complete']}, "
-            f"{STATUS_TH['needs_correction']} {count['needs_correction']}, "
-            f"{STATUS_TH['missing']} {count['missing']}, ส่งช้า {late} / "
-            f"total {len(rows)} districts: complete {count['complete']}, needs correction "
-            f"{count['needs_correction']}, missing {count['missing']}, late {late}")
+    return (f"รวม {len(rows)} อำเภอ: " + ", ".join(f"{s.th} {n}" for s, n in count.items()) + f", ส่งช้า {late} / "
+            f"total {len(rows)} districts: " + ", ".join(f"{s.en} {n}" for s, n in count.items()) + f", late {late}")

@@ -12,10 +12,11 @@ from typing import Any
 
 from cdd_scorer.exact import exact, round_half_away, typed_decimal
 from cdd_scorer.kpi import Field, KpiSet
-from cdd_scorer.parsing import be_date, is_error_value, parse_cell
+from cdd_scorer.parsing import is_error_value, parse_cell
 from cdd_scorer.problems import CATALOGUE, Problem
 from cdd_scorer.reading import RawCell
 from cdd_scorer.scoring import is_not_applicable, kpi_result
+from cdd_scorer.thai import be_date
 
 MONEY_DECIMALS = 2
 

@@ -20,7 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.batch import STATUS_TH, RoundResult, score_folder
+from cdd_scorer.batch import RoundResult, score_folder
 from cdd_scorer.consolidated import (
     CHARTS_SHEET,
     CRITERIA_SHEET,
@@ -40,6 +40,7 @@ from cdd_scorer.kpi import KpiSet, build_kpi_set, default_kpi_set_path
 from cdd_scorer.problems import Problem
 from cdd_scorer.scoring import competition_ranks, score_district, score_province
 from cdd_scorer.template import template_file_name, write_templates
+from cdd_scorer.thai import Status
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 GENERATED = dt.datetime(2022, 10, 5, 9, 30)
@@ -253,7 +254,7 @@ def test_counts_of_districts_by_status(workbooks, round_result):
 def test_district_with_errors_keeps_scorable_levels_but_has_no_scores(workbooks, round_result):
     wrong = next(d for d in round_result.districts if d.status == "needs_correction" and d.score)
     row = summary_table(workbooks["step"][1])[wrong.area.district_code]
-    assert row["สถานะ\nStatus"] == STATUS_TH["needs_correction"]
+    assert row["สถานะ\nStatus"] == Status.NEEDS_CORRECTION.th
     assert column("ร้อยละภาพรวม", row) in ("", None)
     assert column("ลำดับ", row) in ("", None)
     for kpi in round_result.kpi_set.kpis:

@@ -17,12 +17,12 @@ from cdd_scorer.geography import districts_of, find_province
 from cdd_scorer.status import (
     STATUS_COLUMNS,
     all_complete,
-    display_width,
     district_status,
     render_status,
     write_status_csv,
 )
 from cdd_scorer.template import template_file_name, write_templates
+from cdd_scorer.thai import display_width
 
 PROVINCE = "26"  # นครนายก (Nakhon Nayok), 4 districts
 DEADLINE = dt.date(2022, 9, 30)

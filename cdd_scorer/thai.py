@@ -1,0 +1,91 @@
+"""Thai presentation in one place: the Buddhist era, Thai time, how wide Thai text is on a terminal,
+and the words for a district's status and a problem's severity.
+
+Everything people read about a date or a status comes from here, so a status is worded the same in
+the terminal, the CSV files, the consolidated workbook and a correction workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from enum import StrEnum
+
+BE_OFFSET = 543  # Buddhist era = common era + 543
+THAI_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Thailand keeps UTC+7 all year
+
+
+def be_date(day: dt.date) -> str:
+    """``31/8/2565``: a date in the Buddhist era, the way an officer types it."""
+    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}"
+
+
+def as_thai_time(moment: dt.datetime) -> dt.datetime:
+    """Aware times in Thai time; naive ones (LibreOffice's .ods) are already local."""
+    return moment.astimezone(THAI_TIME) if moment.tzinfo else moment.replace(tzinfo=THAI_TIME)
+
+
+def thai_day(moment: dt.datetime) -> dt.date:
+    """The calendar day in Thailand of a moment (a saved time, a deadline check)."""
+    return as_thai_time(moment).date()
+
+
+def be_time(moment: dt.datetime | None) -> str:
+    """``28/9/2565 14:30`` (Buddhist era, Thai time), as the clerk reads dates; empty for None."""
+    if moment is None:
+        return ""
+    local = as_thai_time(moment)
+    return f"{be_date(local.date())} {local:%H:%M}"
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: Thai vowel and tone marks take none, wide letters two."""
+    return sum(0 if unicodedata.category(ch) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+class Status(StrEnum):
+    """Where a district stands in a round. The value is what the CSV files hold."""
+
+    COMPLETE = "complete"
+    NEEDS_CORRECTION = "needs_correction"
+    MISSING = "missing"
+
+    @property
+    def th(self) -> str:
+        return _STATUS_WORDS[self][0]
+
+    @property
+    def en(self) -> str:
+        return _STATUS_WORDS[self][1]
+
+
+_STATUS_WORDS = {Status.COMPLETE: ("ครบถ้วน", "complete"),
+                 Status.NEEDS_CORRECTION: ("ต้องแก้ไข", "needs correction"),
+                 Status.MISSING: ("ยังไม่ส่ง", "missing")}
+
+
+class Severity(StrEnum):
+    """How serious a problem is. ``th``/``en`` speak to the clerk; ``to_district_th`` is what a
+    correction workbook tells the officer to do about it."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def th(self) -> str:
+        return _SEVERITY_WORDS[self][0]
+
+    @property
+    def en(self) -> str:
+        return _SEVERITY_WORDS[self][1]
+
+    @property
+    def to_district_th(self) -> str:
+        return _SEVERITY_WORDS[self][2]
+
+
+_SEVERITY_WORDS = {Severity.ERROR: ("ข้อผิดพลาด", "error", "ต้องแก้ไข"),
+                   Severity.WARNING: ("คำเตือน", "warning", "ควรตรวจสอบ"),
+                   Severity.INFO: ("แจ้งให้ทราบ", "note", "แจ้งให้ทราบ")}
