@@ -63,7 +63,11 @@ class DistrictScore:
     scorecards: dict[str, ScorecardScore]
     overall_percent: Decimal | None = None
     rating: RatingBand | None = None
-    pooled_kpis: frozenset[str] = field(default_factory=frozenset)
+    pooled_sums: Mapping[str, Values] = field(default_factory=dict)  # province rows: ratio KPI → summed fields
+
+    @property
+    def pooled_kpis(self) -> frozenset[str]:
+        return frozenset(self.pooled_sums)
 
 
 def kpi_result(kpi: Kpi, values: Values, decimals: int) -> Decimal | None:
@@ -147,15 +151,16 @@ def overall_percent(scorecards: Mapping[str, ScorecardScore], kpi_set: KpiSet) -
 
 
 def combine(kpi_scores: dict[str, KpiScore], kpi_set: KpiSet, complete: bool = True,
-            pooled: Iterable[str] = ()) -> DistrictScore:
+            pooled: Mapping[str, Values] | None = None) -> DistrictScore:
     """Scorecards, overall % and rating from KPI scores; only levels when ``complete`` is False."""
+    pooled_sums = dict(pooled or {})
     if not complete:
         blank = {sc.id: ScorecardScore(sc.id, None, None) for sc in kpi_set.scorecards}
-        return DistrictScore(kpi_scores, blank, pooled_kpis=frozenset(pooled))
+        return DistrictScore(kpi_scores, blank, pooled_sums=pooled_sums)
     cards = {sc.id: scorecard_score((kpi_scores[k.id] for k in sc.kpis), sc.id) for sc in kpi_set.scorecards}
     overall = overall_percent(cards, kpi_set)
     rating = kpi_set.rating_for(overall) if overall is not None else None
-    return DistrictScore(kpi_scores, cards, overall, rating, frozenset(pooled))
+    return DistrictScore(kpi_scores, cards, overall, rating, pooled_sums)
 
 
 def score_district(kpi_set: KpiSet, values: Values, method: Method = "step",
@@ -187,7 +192,7 @@ def score_province(kpi_set: KpiSet, districts: Sequence[tuple[Values, DistrictSc
     """The province row: ratio KPIs from the summed fields of the districts whose KPI could be
     scored (Σ disbursed / Σ allocated …), the other KPIs as the mean of district levels."""
     kpi_scores: dict[str, KpiScore] = {}
-    pooled: list[str] = []
+    pooled: dict[str, Values] = {}
     for kpi in kpi_set.kpis:
         valid = [(v, s.kpis[kpi.id]) for v, s in districts
                  if s.kpis[kpi.id].applicable and s.kpis[kpi.id].level is not None]
@@ -197,9 +202,8 @@ def score_province(kpi_set: KpiSet, districts: Sequence[tuple[Values, DistrictSc
                                           scorable=not applicable)
             continue
         if pools_fields(kpi):
-            pooled.append(kpi.id)
-            sums = {f: sum(v[f] for v, _ in valid) for f in kpi.result.fields}
-            kpi_scores[kpi.id] = score_kpi(kpi, sums, kpi_set, method)
+            pooled[kpi.id] = {f: sum(v[f] for v, _ in valid) for f in kpi.result.fields}
+            kpi_scores[kpi.id] = score_kpi(kpi, pooled[kpi.id], kpi_set, method)
         else:
             mean = Fraction(sum(s.level for _, s in valid)) / len(valid)
             kpi_scores[kpi.id] = KpiScore(kpi.id, kpi.weight, None, mean)

@@ -1,0 +1,254 @@
+"""The reference sheets: the editable criteria (เกณฑ์), the KPIs by responsible group (กลุ่มงาน), the
+checked data (ข้อมูล), the problems found (ปัญหา) and the files read (ที่มา)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cdd_scorer import excel_formulas as xf
+from cdd_scorer import xlsx
+from cdd_scorer.batch import STATUS_TH
+from cdd_scorer.consolidated.cells import Book, thai_time
+from cdd_scorer.consolidated.layout import (
+    CRITERIA_SHEET,
+    FIRST_ROW,
+    METHOD_TH,
+    DetailColumns,
+    Layout,
+    rating_min_name,
+    rating_name_name,
+)
+from cdd_scorer.geography import area_of
+from cdd_scorer.kpi import Condition, Kpi
+from cdd_scorer.problems import Problem
+from cdd_scorer.reading import SourceFile
+from cdd_scorer.template import template_id
+
+SEVERITY_TH = {"error": "ข้อผิดพลาด", "warning": "คำเตือน", "info": "แจ้งให้ทราบ"}
+COMPARISON_TH = {">=": "ไม่น้อยกว่า", ">": "มากกว่า", "<=": "ไม่เกิน", "<": "น้อยกว่า", "==": "เท่ากับ"}
+COMPARED_TH = "เทียบจำนวน"  # a level that compares two counts has no threshold cell of its own
+
+
+def write_criteria(book: Book, ws, method: str) -> None:
+    """Weights, rating bands and every level's threshold in named yellow cells the formulas read."""
+    f, ks, wb = book.f, book.ks, book.wb
+    book.title(ws, "เกณฑ์การประเมิน", "Criteria (edit the yellow cells: everything recalculates)")
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 2, 10)
+    ws.set_column(3, 3, 34)
+    ws.set_column(4, 4, 16)
+    ws.set_column(5, 5, 40)
+
+    def name(defined: str, row: int, col: int) -> None:
+        wb.define_name(defined, f"='{CRITERIA_SHEET}'!{xlsx.absolute_ref(row, col)}")
+
+    row = 3
+    ws.write_string(row, 0, "น้ำหนักรายการประเมิน / Scorecard weights (ร้อยละ, รวม 100)", f["section"])
+    row += 1
+    for sc in ks.scorecards:
+        ws.write_string(row, 0, sc.id, f["cell"])
+        ws.write_string(row, 1, f"{sc.name_th} / {sc.name_en}", f["cell"])
+        ws.write_number(row, 2, ks.scorecard_weights[sc.id], f["input"])
+        name(xf.scorecard_weight_name(sc.id), row, 2)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "ระดับผลการประเมิน / Rating bands (ร้อยละภาพรวมตั้งแต่ / overall % from)",
+                    f["section"])
+    row += 1
+    for i, band in enumerate(ks.rating_bands, start=1):
+        ws.write_number(row, 0, i, f["cell"])
+        ws.write_string(row, 1, f"{band.name_th} / {band.name_en}", f["cell"])
+        ws.write_number(row, 2, band.min_percent, f["input"])
+        ws.write_string(row, 3, band.name_th, f["input"])
+        name(rating_min_name(i), row, 2)
+        name(rating_name_name(i), row, 3)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, f"วิธีคิดระดับ / level method: {METHOD_TH[method]};  "
+                            f"ทศนิยม: ผลลัพธ์ {ks.result_decimals}, คะแนน {ks.score_decimals}, "
+                            f"ร้อยละ {ks.percent_decimals} ตำแหน่ง (ปัดแบบ ROUND)", f["note"])
+    row += 1
+    ws.write_string(row, 0, "ค่าเกณฑ์ที่แก้ได้คือช่องสีเหลือง ส่วนเครื่องหมายเปรียบเทียบกำหนดในไฟล์ตัวชี้วัด / "
+                            "Yellow cells are editable; the comparisons come from the KPI card file.",
+                    f["note"])
+    row += 2
+    heads = ["ตัวชี้วัด\nKPI", "เกณฑ์การให้คะแนน (ตามบัตรตัวชี้วัด)\nLevel text", "ระดับ\nLevel",
+             "เงื่อนไข\nCondition", "ค่าเกณฑ์\nThreshold", "Level text (English)"]
+    ws.write_row(row, 0, heads, f["header"])
+    ws.set_row(row, 40)
+    ws.freeze_panes(row + 1, 0)
+    row += 1
+    card_of = {sc.id: sc for sc in ks.scorecards}
+    for kpi in ks.kpis:
+        ws.write_string(row, 0, kpi.id, f["kpi_header"])
+        ws.write_string(row, 1, f"{kpi.number_th} ({card_of[kpi.scorecard].name_th}) {kpi.title_th}",
+                        f["kpi_header"])
+        ws.write_string(row, 2, "น้ำหนัก", f["kpi_header"])
+        ws.write_string(row, 3, f"{kpi.group_th} / {kpi.title_en}", f["kpi_header"])
+        ws.write_number(row, 4, kpi.weight, f["input"])
+        name(xf.weight_name(kpi), row, 4)
+        ws.write_string(row, 5, "น้ำหนัก / weight", f["kpi_header"])
+        row += 1
+        for lv in kpi.levels:
+            ws.write_string(row, 0, kpi.id, f["cell"])
+            ws.write_string(row, 1, lv.text_th, f["wrap"])
+            ws.write_number(row, 2, lv.number, f["level"])
+            ws.write_string(row, 3, _condition_words(kpi, lv.condition), f["wrap"])
+            cond = lv.condition
+            if cond.kind == "deadline":
+                ws.write_datetime(row, 4, dt.datetime.combine(cond.deadline, dt.time()), f["input_date"])
+                name(xf.crit_name(kpi, lv.number), row, 4)
+            elif cond.is_numeric:
+                ws.write_number(row, 4, cond.value, f["input"])
+                name(xf.crit_name(kpi, lv.number), row, 4)
+            elif cond.kind == "fields":
+                ws.write_string(row, 4, COMPARED_TH, f["cell"])
+            else:
+                ws.write_string(row, 4, xf.YES_TH, f["cell"])
+            ws.write_string(row, 5, lv.text_en, f["wrap"])
+            row += 1
+    book.page(ws, 0, "เกณฑ์การประเมิน")
+
+
+def _condition_words(kpi: Kpi, cond: Condition) -> str:
+    def label(field_id: str) -> str:
+        return next(f.label_th for f in kpi.fields if f.id == field_id)
+
+    if cond.kind == "yes":
+        return f"{label(cond.field)} = {xf.YES_TH}"
+    if cond.kind == "deadline":
+        return f"{label(cond.field)} ไม่เกินวันที่ (on or before)"
+    if cond.kind == "fields":
+        return f"{label(cond.field)} {COMPARISON_TH[cond.op]} {label(cond.other_field)} ({cond.op})"
+    subject = "ผลลัพธ์ (ร้อยละ)" if cond.kind == "result" else label(cond.field)
+    return f"{subject} {COMPARISON_TH[cond.op]} ({cond.op})"
+
+
+def write_groups(book: Book, ws, layout: Layout, details: dict[str, DetailColumns]) -> None:
+    """Each responsible group's KPIs: result and level of every row, read from the detail sheets."""
+    f, ks = book.f, book.ks
+    book.title(ws, "ผลรายกลุ่มงานที่รับผิดชอบ", "KPIs by responsible group")
+    groups: dict[str, list[Kpi]] = {}
+    for kpi in ks.kpis:
+        groups.setdefault(kpi.group_th, []).append(kpi)
+    ws.set_column(0, 1, 11)
+    ws.set_column(2, 2, 18)
+    ws.set_column(3, 3, 11)
+    ws.set_column(4, 4 + 2 * max(len(k) for k in groups.values()), 11)
+    row = 3
+    for group, kpis in groups.items():
+        ws.merge_range(row, 0, row, 3 + 2 * len(kpis), f"{group} / {kpis[0].group_en}", f["section"])
+        row += 1
+        heads = ["จังหวัด\nProvince", "รหัสอำเภอ\nCode", "อำเภอ\nDistrict", "สถานะ\nStatus"]
+        for kpi in kpis:
+            heads += [f"{kpi.id} ผลลัพธ์\nResult %", f"{kpi.id} ระดับ\nLevel"]
+        ws.write_row(row, 0, heads, f["header"])
+        ws.set_row(row, 40)
+        row += 1
+        first = row
+        for d in layout.districts:
+            book.district_label(ws, row, d)
+            if d.score is not None:
+                _group_cells(book, ws, row, kpis, details, layout.row_of[d.area.district_code])
+            row += 1
+        for agg in layout.aggregates:
+            book.aggregate_label(ws, row, agg.label)
+            _group_cells(book, ws, row, kpis, details, agg.row)
+            row += 1
+        book.status_colors(ws, first, 3, row - 1, 3)
+        for i in range(len(kpis)):
+            book.level_colors(ws, first, 5 + 2 * i, row - 1, 5 + 2 * i)
+        row += 1
+    ws.freeze_panes(3, 3)
+    book.page(ws, 0, "ผลรายกลุ่มงาน")
+
+
+def _group_cells(book: Book, ws, row: int, kpis: list[Kpi], details: dict[str, DetailColumns], src: int) -> None:
+    for i, kpi in enumerate(kpis):
+        cols = details[kpi.scorecard]
+        if kpi.id in cols.result:
+            book.reference(ws, row, 4 + 2 * i, cols.sheet, src, cols.result[kpi.id], book.f["result"])
+        else:
+            ws.write_blank(row, 4 + 2 * i, None, book.f["cell"])
+        book.reference(ws, row, 5 + 2 * i, cols.sheet, src, cols.level[kpi.id], book.f["level"])
+
+
+def write_data(book: Book, ws, layout: Layout) -> None:
+    """Every district's checked values as an Excel table."""
+    f, ks = book.f, book.ks
+    book.title(ws, "ข้อมูลที่อำเภอกรอก (หลังตรวจสอบ)", "Data entered by the districts (checked values)")
+    fields = list(ks.fields)
+    heads = ["รหัสจังหวัด", "จังหวัด", "รหัสอำเภอ", "อำเภอ", "สถานะ", "ไฟล์"]
+    heads += [f"{fld.label_th} [{fld.id}]" for fld in fields]
+    ws.add_table(3, 0, max(layout.last_district_row, FIRST_ROW), len(heads) - 1,
+                 {"columns": [{"header": h, "header_format": f["header"]} for h in heads],
+                  "style": "Table Style Light 9", "name": "district_data"})
+    for i, d in enumerate(layout.districts):
+        row = FIRST_ROW + i
+        for col, text in enumerate([d.area.province_code, d.area.province_name_th, d.area.district_code,
+                                    d.area.district_name_th, STATUS_TH[d.status],
+                                    d.source.name if d.source else ""]):
+            ws.write_string(row, col, text, f["cell"])
+        values = d.checked.values if d.checked else {}
+        for j, fld in enumerate(fields):
+            book.value(ws, row, 6 + j, values.get(fld.id), fld)
+    ws.set_row(3, 60)
+    ws.set_column(0, 5, 12)
+    ws.set_column(6, len(heads) - 1, 16)
+    ws.freeze_panes(FIRST_ROW, 4)
+    book.page(ws, FIRST_ROW, "ข้อมูล")
+
+
+def write_issues(book: Book, ws, problems: list[Problem]) -> None:
+    """Every problem found, with where it is and what to do."""
+    f = book.f
+    book.title(ws, "ปัญหาที่พบ", "Issues found")
+    heads = ["ความรุนแรง\nSeverity", "จังหวัด\nProvince", "รหัสอำเภอ\nCode", "อำเภอ\nDistrict",
+             "ไฟล์\nFile", "ตำแหน่ง\nSheet!cell", "ช่อง\nField", "ค่าที่พบ\nValue", "ปัญหา\nProblem (Thai)",
+             "Problem (English)", "สิ่งที่ต้องทำ\nAction"]
+    ws.write_row(3, 0, heads, f["header"])
+    ws.set_row(3, 40)
+    for i, p in enumerate(problems):
+        area = area_of(p.district_code) if p.district_code else None
+        texts = [SEVERITY_TH[p.severity], area.province_name_th if area else p.province_code,
+                 p.district_code, area.district_name_th if area else "", p.file,
+                 f"{p.sheet}!{p.cell}" if p.sheet and p.cell else p.sheet or p.cell, p.field, p.value,
+                 p.message_th, p.message_en, p.action_th]
+        for col, text in enumerate(texts):
+            ws.write_string(FIRST_ROW + i, col, text, f["wrap"] if col >= 8 else f["cell"])
+    last = FIRST_ROW + max(len(problems), 1) - 1
+    for severity, color in (("error", "#F8CBAD"), ("warning", "#FFE699")):
+        ws.conditional_format(FIRST_ROW, 0, last, 0, {
+            "type": "cell", "criteria": "==", "value": xf.text(SEVERITY_TH[severity]),
+            "format": book.wb.add_format({"bg_color": color})})
+    for col, width in enumerate([12, 12, 11, 16, 26, 18, 22, 14, 50, 45, 40]):
+        ws.set_column(col, col, width)
+    ws.freeze_panes(FIRST_ROW, 0)
+    ws.autofilter(3, 0, last, len(heads) - 1)
+    book.page(ws, FIRST_ROW, "ปัญหาที่พบ")
+
+
+def write_sources(book: Book, ws, layout: Layout, sources: list[SourceFile]) -> None:
+    """Every file read: its hash, size, template id, saved time and the district that used it."""
+    f = book.f
+    book.title(ws, "ไฟล์ที่อ่าน", "Source files read")
+    heads = ["ไฟล์\nFile", "SHA-256", "ขนาด (ไบต์)\nSize (bytes)", "รหัสแบบฟอร์ม\nTemplate id",
+             "บันทึกล่าสุด (เวลาไทย)\nSaved", "อำเภอที่ใช้ข้อมูล\nUsed for district"]
+    ws.write_row(3, 0, heads, f["header"])
+    ws.set_row(3, 40)
+    used = {d.source.name: d for d in layout.districts if d.source is not None}
+    for i, s in enumerate(sources):
+        row = FIRST_ROW + i
+        d = used.get(s.name)
+        ws.write_string(row, 0, s.name, f["cell"])
+        ws.write_string(row, 1, s.sha256, f["cell"])
+        ws.write_number(row, 2, s.size, f["count"])
+        ws.write_string(row, 3, template_id(book.ks, d.area) if d else "", f["cell"])
+        book.value(ws, row, 4, thai_time(s.saved_at) if s.saved_at else None)
+        ws.write_string(row, 5, f"{d.area.district_code} {d.area.district_name_th}" if d else "—", f["cell"])
+    for col, width in enumerate([32, 68, 14, 34, 22, 24]):
+        ws.set_column(col, col, width)
+    ws.freeze_panes(FIRST_ROW, 0)
+    ws.autofilter(3, 0, FIRST_ROW + max(len(sources), 1) - 1, len(heads) - 1)
+    book.page(ws, FIRST_ROW, "ไฟล์ที่อ่าน")
