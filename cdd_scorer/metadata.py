@@ -8,13 +8,32 @@ sheet also keeps each field id in column A of its row, so a moved row is still f
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: the reader's worker processes need not import geothai
+    from cdd_scorer.geography import Area
+    from cdd_scorer.kpi import KpiSet
 
 META_SHEET = "_meta"
 PRODUCT = "cdd-scorer"
 KEY_COLUMN = "A"
 CELL_PREFIX = "cell."
+
+
+def template_id(kpi_set: KpiSet, area: Area) -> str:
+    """The template's identity: the card, its fingerprint and the district, e.g. ``cdd-fy2565-r2-4001-1a2b3c4d``."""
+    digest = hashlib.sha256(f"{kpi_set.id}|{kpi_set.fingerprint}|{area.district_code}".encode())
+    return f"{kpi_set.id}-{area.district_code}-{digest.hexdigest()[:8]}"
+
+
+def template_file_name(area: Area) -> str:
+    """ASCII-safe file name: ``<district code>_<English name>.xlsx``."""
+    name = re.sub(r"[^A-Za-z0-9]+", "_", area.district_name_en).strip("_")
+    return f"{area.district_code}_{name or 'district'}.xlsx"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,106 @@
+"""The entry sheet (กรอกข้อมูล): grouped by scorecard and KPI, the card's title and five level texts beside
+yellow input cells, each guarded by data validation; the live preview of results, levels, points and
+scores, a check list of what is still missing, and the status banner in the frozen header."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from cdd_scorer import excel_formulas as xf
+from cdd_scorer.geography import Area
+from cdd_scorer.kpi import Field, KpiSet
+from cdd_scorer.template.grid import (
+    COLUMN_WIDTHS,
+    HEADER_ROWS,
+    HIDDEN_COLUMNS,
+    HINT_COL,
+    LABEL_COL,
+    LEVEL_COL,
+    VALUE_COL,
+)
+from cdd_scorer.template.inputs import InputCell, write_input, write_problem
+from cdd_scorer.template.kpi_block import KpiBlock, write_kpi_block
+from cdd_scorer.template.layout import Sheet, lines_height, thai_digits
+from cdd_scorer.template.preview import write_status_banner, write_summary
+from cdd_scorer.template.protection import protect_sheet, validate_input
+from cdd_scorer.template.style import Formats, TemplateOptions, page_header_footer
+
+PAGES_TALL = 50
+
+
+def write_entry_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_set: KpiSet, area: Area,
+                      options: TemplateOptions) -> list[InputCell]:
+    """Write the whole entry sheet; return its inputs, in the order of the sheet, for the ``_meta`` sheet."""
+    sheet = Sheet(wb, ws, formats, COLUMN_WIDTHS)
+    _heading(sheet, kpi_set, area)
+    row = HEADER_ROWS + 1
+    blocks: dict[str, KpiBlock] = {}
+    for sc in kpi_set.scorecards:
+        weight = thai_digits(xf.number(kpi_set.scorecard_weights[sc.id]))
+        sheet.merged(row, LABEL_COL, LEVEL_COL, f"{sc.name_th} (ร้อยละ {weight} ของคะแนนรวม)", sc.name_en,
+                     formats["card"], size=18)
+        row += 2
+        for kpi in sc.kpis:
+            blocks[kpi.id] = block = write_kpi_block(sheet, row, kpi, kpi_set)
+            row = block.last_row + 2
+    reporter, row = _reporter_block(sheet, row, kpi_set.reporter_fields)
+    inputs = [entry for block in blocks.values() for entry in block.inputs] + reporter
+    by_field = {entry.field.id: entry for entry in inputs}
+    for entry in inputs:
+        validate_input(ws, entry, by_field, kpi_set)
+        write_problem(sheet, entry, by_field, kpi_set)
+    reporter_required = [entry for entry in reporter if not entry.field.optional]
+    overall_ref, rating_ref = write_summary(sheet, row + 1, kpi_set, blocks, reporter, reporter_required)
+    required_by_batch = [entry for block in blocks.values() for entry in block.required]
+    required = required_by_batch + reporter_required
+    write_status_banner(sheet, inputs, required, required_by_batch, overall_ref, rating_ref)
+    sheet.set_heights()
+
+    ws.freeze_panes(HEADER_ROWS, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    # One page wide; the generous page count stands for "as tall as needed": LibreOffice 7.4 drops
+    # the last rows of a sheet printed with fitToHeight="0".
+    ws.fit_to_pages(1, PAGES_TALL)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.repeat_rows(HEADER_ROWS - 1)  # the column headings; the page header names the district
+    page_header_footer(ws, kpi_set, area, options.font)
+    protect_sheet(ws, options.password)
+    return inputs
+
+
+def _heading(sheet: Sheet, kpi_set: KpiSet, area: Area) -> None:
+    """Hidden and sized columns, the title, the district and round, the column headings."""
+    ws, f = sheet.ws, sheet.formats
+    for col, width in COLUMN_WIDTHS.items():
+        ws.set_column(col, col, width, None, {"hidden": col in HIDDEN_COLUMNS})
+    ws.hide_gridlines(2)
+    merged_width = sum(COLUMN_WIDTHS[c] for c in (LABEL_COL, VALUE_COL, HINT_COL, LEVEL_COL))
+    ws.merge_range(0, LABEL_COL, 0, LEVEL_COL, kpi_set.title_th, f["title"])
+    sheet.grow(0, lines_height(kpi_set.title_th, merged_width, 20))
+    place = (f"จังหวัด{area.province_name_th} อำเภอ{area.district_name_th} · {kpi_set.round_th} · "
+             f"ปีงบประมาณ พ.ศ. {thai_digits(kpi_set.fiscal_year_be)}")
+    place_en = f"{area.district_name_en}, {area.province_name_en} · {kpi_set.round_en}"
+    sheet.merged(1, LABEL_COL, LEVEL_COL, place, place_en, f["subtitle"], bold=True, size=16)
+    headings = [(LABEL_COL, "รายการ", "Item"), (VALUE_COL, "ข้อมูลที่กรอก", "Your entry"),
+                (HINT_COL, "วิธีกรอก", "How to fill"),
+                (LEVEL_COL, "เกณฑ์การให้คะแนน (ระดับ ๑–๕) ตามตัวชี้วัด", "Criteria of levels 1–5")]
+    for col, thai, english in headings:
+        sheet.bilingual(3, col, thai, english, f["heading"], bold=True)
+
+
+def _reporter_block(sheet: Sheet, row: int, fields: Sequence[Field]) -> tuple[list[InputCell], int]:
+    """The reporter's heading and inputs from ``row`` on; returns the inputs and the row after them."""
+    f = sheet.formats
+    sheet.merged(row, LABEL_COL, LEVEL_COL, "ผู้รายงาน", "Reporter", f["card"], size=18)
+    row += 1
+    inputs = []
+    for fld in fields:
+        inputs.append(write_input(sheet, row, fld))
+        sheet.ws.write_blank(row, LEVEL_COL, None, f["level"])
+        row += 1
+    return inputs, row
