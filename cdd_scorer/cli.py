@@ -15,16 +15,15 @@ from pathlib import Path
 import click
 
 from cdd_scorer import __version__
-from cdd_scorer.batch import Reader, RoundResult, score_folder
 from cdd_scorer.console import make_output_safe
-from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import UnknownProvinceError, cd_provinces, districts_of, find_province
 from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
-from cdd_scorer.output_files import OutputError, replace_together
-from cdd_scorer.outputs import issues_table, scores_table, write_csv
+from cdd_scorer.output_files import OutputError
 from cdd_scorer.parsing import parse_date
 from cdd_scorer.problems import count_by_severity
+from cdd_scorer.results import RoundResult
+from cdd_scorer.round import Reader, run_round, write_round_outputs
 from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.scoring import METHODS
 from cdd_scorer.thai import Status
@@ -168,7 +167,7 @@ def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province:
         total = len(list_input_files(input_dir))
         update, done = _progress(total, quiet)
         try:
-            return score_folder(input_dir, kpi_set, method, province, prefer, reader=reader or WorkerReader(),
+            return run_round(input_dir, kpi_set, method, province, prefer, reader=reader or WorkerReader(),
                                 progress=update)
         finally:
             done()
@@ -176,14 +175,10 @@ def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province:
 
 def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
                 prefer: str | None, quiet: bool, reader: Reader | None = None) -> RoundResult:
-    """Score a folder and write consolidated.xlsx, scores.csv and issues.csv, replaced together or not at
-    all (a locked one leaves the three of the previous run in place)."""
+    """Score a folder (``read_round``) and write the round's outputs (``write_round_outputs``)."""
     result = read_round(input_dir, kpi_set, method, province, prefer, quiet, reader)
-    outputs = [out / "consolidated.xlsx", out / "scores.csv", out / "issues.csv"]
-    with clean_errors(), replace_together(outputs) as (workbook, scores, issues):
-        write_consolidated(result, workbook)
-        write_csv(scores_table(result), scores)
-        write_csv(issues_table(result.problems), issues)
+    with clean_errors():
+        write_round_outputs(result, out)
     return result
 
 

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from cdd_scorer.attachment_kinds import attachment_kind
-from cdd_scorer.batch import list_input_files
 from cdd_scorer.blank_templates import is_blank_template
 from cdd_scorer.collect_log import (
     LOG_COLUMNS,
@@ -46,6 +45,7 @@ from cdd_scorer.collect_log import (
     Outcome,
     failed,
 )
+from cdd_scorer.input_files import list_input_files
 from cdd_scorer.intake_folder import IntakeFolder, IntakeWriteError
 from cdd_scorer.mail_parts import (
     MailHeaders,

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from cdd_scorer.output_files import OutputError
-from cdd_scorer.outputs import CSV_ENCODING, csv_text
 from cdd_scorer.problems import Problem
 from cdd_scorer.safe_names import plain_text
+from cdd_scorer.tables import CSV_ENCODING, csv_text
 
 LOG_FOLDER = ".cdd-scorer"
 LOG_NAME = "collect_log.csv"

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pythainlp.util import arabic_digit_to_thai_digit
-
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import KpiSet
-from cdd_scorer.thai import be_date
+from cdd_scorer.thai import be_date, thai_digits
 
 DEMO_PROVINCE = "40"  # ขอนแก่น (Khon Kaen), 26 districts
 YES, NO = "ใช่", "ไม่ใช่"
@@ -113,7 +111,7 @@ def messy(answers: dict[str, Any]) -> dict[str, Any]:
     """The same answers typed the way people really type: Thai digits, units, text dates."""
     out = dict(answers)
     out["t1_budget_allocated"] = f"{answers['t1_budget_allocated']:,.2f} บาท"
-    out["t2_projects_planned"] = arabic_digit_to_thai_digit(str(answers["t2_projects_planned"]))
+    out["t2_projects_planned"] = thai_digits(answers["t2_projects_planned"])
     out["i2_households_helped"] = f" {answers['i2_households_helped']} "
     for key in ("t3_evidence_sent_date", "i1_lao_qc_date"):
         if isinstance(answers.get(key), dt.date):

@@ -23,11 +23,11 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cdd_scorer.batch import DistrictResult, RoundResult
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import RawSubmission
+from cdd_scorer.results import DistrictResult, RoundResult
 from cdd_scorer.template import TemplateOptions, template_file_name, write_template
 from cdd_scorer.thai import be_time, display_width
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from cdd_scorer.batch import list_input_files
+from cdd_scorer.input_files import list_input_files
 from cdd_scorer.output_files import OutputError, ensure_folder
 from cdd_scorer.problems import Problem
 

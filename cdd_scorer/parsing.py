@@ -19,9 +19,8 @@ from pythainlp.util import thai_digit_to_arabic_digit
 from pythainlp.util.date import thai_abbr_months, thai_full_months
 
 from cdd_scorer.exact import typed_decimal
+from cdd_scorer.thai import BE_OFFSET
 
-BE_OFFSET = 543
-THAI_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Thailand keeps UTC+7 all year
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _UNITS = re.compile(r"(บาท|บ\.|฿|thb|baht)$|^(฿|thb)", re.IGNORECASE)
@@ -124,16 +123,6 @@ def _make_date(year: int, month: int, day: int) -> dt.date | None:
         return dt.date(_from_be(year), month, day)
     except ValueError:
         return None
-
-
-def be_date(day: dt.date) -> str:
-    """``31/8/2565``: a date in the Buddhist era, the way an officer types it."""
-    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}"
-
-
-def as_thai_time(moment: dt.datetime) -> dt.datetime:
-    """Aware times in Thai time; naive ones (LibreOffice's .ods) are already local."""
-    return moment.astimezone(THAI_TIME) if moment.tzinfo else moment.replace(tzinfo=THAI_TIME)
 
 
 def excel_serial_to_date(serial: float) -> dt.date | None:

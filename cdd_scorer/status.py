@@ -1,6 +1,6 @@
 """Who has sent, who has not, who must correct: one status row per district of a round.
 
-``district_status`` turns a ``RoundResult`` (from ``batch.score_folder``) into rows; the writers
+``district_status`` turns a ``RoundResult`` (from ``round.run_round``) into rows; the writers
 below put them in ``status.csv`` and in a table for the terminal, with totals at the end.
 """
 
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdd_scorer.batch import DistrictResult, RoundResult
 from cdd_scorer.geography import Area
-from cdd_scorer.outputs import csv_text, write_csv
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.reading import SourceFile
+from cdd_scorer.results import DistrictResult, RoundResult
+from cdd_scorer.tables import csv_text, write_csv
 from cdd_scorer.thai import Status, as_thai_time, be_date, be_time, display_width, thai_day
 
 STATUS_COLUMNS = ["province_code", "district_code", "district_name_th", "district_name_en", "status",

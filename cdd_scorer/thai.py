@@ -13,6 +13,9 @@ from enum import StrEnum
 
 BE_OFFSET = 543  # Buddhist era = common era + 543
 THAI_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Thailand keeps UTC+7 all year
+# Spreadsheet date formats (SPEC §6: what LibreOffice and Excel both render)
+DATE_FORMAT_BE = "[$-D07041E]d mmm yyyy"  # ๓๑ ส.ค. ๒๕๖๕ (Thai Buddhist calendar, Thai digits)
+DATE_FORMAT_BE_TYPED = "[$-41E]d mmm yyyy"  # a BE year typed into an AD calendar: 31 ส.ค. 2565
 
 
 def be_date(day: dt.date) -> str:
@@ -23,6 +26,25 @@ def be_date(day: dt.date) -> str:
 def as_thai_time(moment: dt.datetime) -> dt.datetime:
     """Aware times in Thai time; naive ones (LibreOffice's .ods) are already local."""
     return moment.astimezone(THAI_TIME) if moment.tzinfo else moment.replace(tzinfo=THAI_TIME)
+
+
+def thai_wall_clock(moment: dt.datetime) -> dt.datetime:
+    """A moment as Thai wall-clock time without a time zone, to the second (spreadsheets keep no zone)."""
+    return as_thai_time(moment).replace(tzinfo=None, microsecond=0)
+
+
+def thai_digits(value: object) -> str:
+    """The value written with Thai digits: 40 → ๔๐."""
+    from pythainlp.util import arabic_digit_to_thai_digit  # here: reader workers import this module
+
+    return arabic_digit_to_thai_digit(str(value))
+
+
+def thai_long_date(day: dt.date) -> str:
+    """๑๕ ตุลาคม ๒๕๖๕: a date as a Thai letter writes it."""
+    from pythainlp.util import thai_strftime
+
+    return thai_strftime(dt.datetime.combine(day, dt.time()), "%-d %B %Y", thaidigit=True)
 
 
 def thai_day(moment: dt.datetime) -> dt.date:

@@ -1,7 +1,7 @@
 """Reading input files in worker processes, so that a crash in a native reader costs one file, not the batch.
 
 python-calamine is Rust: an allocation failure aborts the whole process instead of raising, and a hostile
-file can make it try. ``WorkerReader`` is a ``batch.Reader`` that reads each file in one of ``jobs``
+file can make it try. ``WorkerReader`` is a ``round.Reader`` that reads each file in one of ``jobs``
 worker processes started with "spawn" on every OS (so Linux tests what Windows does). Each worker has a
 memory limit where the OS offers one (``RLIMIT_AS`` on Linux, a Job Object on Windows: ``winlimits``;
 macOS may refuse ``RLIMIT_AS``) and each file a time limit. A worker that dies or overruns is replaced; its

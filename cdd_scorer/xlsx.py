@@ -15,6 +15,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+MONEY_FORMAT = "#,##0.00"  # number formats both workbooks use
+COUNT_FORMAT = "#,##0"
+
 # Functions XlsxWriter never renames in cell formulas (tests check each one against XlsxWriter, and
 # that our workbooks call no other): a formula calling only these is written as it is.
 PLAIN_FUNCTIONS = frozenset({

@@ -13,12 +13,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cdd_scorer.batch import score_folder
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.demo import DEMO_PROVINCE, fill_demo_inputs
 from cdd_scorer.geography import districts_of, find_province
 from cdd_scorer.kpi import load_kpi_set
 from cdd_scorer.libreoffice import LibreOffice
+from cdd_scorer.round import run_round
 from cdd_scorer.template import write_templates
 
 GENERATED = dt.datetime(2022, 10, 5, 9, 0)
@@ -50,7 +50,7 @@ def main() -> None:
         areas = districts_of(find_province(DEMO_PROVINCE))
         templates = write_templates(kpi_set, areas, work / "templates")
         fill_demo_inputs(kpi_set, templates, areas, work / "input")
-        result = score_folder(work / "input", kpi_set)
+        result = run_round(work / "input", kpi_set)
         workbook = write_consolidated(result, work / "consolidated.xlsx", generated_at=GENERATED)
         pdf = LibreOffice(work / "profile").convert([workbook], "pdf", work / "pdf")[0]
         args.out.mkdir(parents=True, exist_ok=True)

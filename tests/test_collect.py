@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from cdd_scorer import collect as collect_module
-from cdd_scorer.batch import list_input_files, score_folder
 from cdd_scorer.collect import LOG_COLUMNS, MAX_NAME_BYTES, collect, safe_file_name
 from cdd_scorer.demo import WORKED_EXAMPLE
 from cdd_scorer.filling import fill_template
+from cdd_scorer.input_files import list_input_files
+from cdd_scorer.round import run_round
 from cdd_scorer.template import template_file_name
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -301,7 +302,7 @@ def test_collected_workbooks_are_scored_and_the_log_is_not_read_as_a_submission(
                                                ("หนังสือ.pdf", b"%PDF")]))
 
     collect([source], tmp_path / "input")
-    result = score_folder(tmp_path / "input", kpi_set)
+    result = run_round(tmp_path / "input", kpi_set)
 
     row = next(d for d in result.districts if d.area.district_code == area.district_code)
     assert row.status == "complete" and row.source.name == "ไฟล์ส่งกลับ.xlsx"

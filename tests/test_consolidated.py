@@ -20,7 +20,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.batch import RoundResult, score_folder
 from cdd_scorer.consolidated import (
     CHARTS_SHEET,
     CRITERIA_SHEET,
@@ -38,6 +37,8 @@ from cdd_scorer.filling import fill_template
 from cdd_scorer.geography import districts_of, find_province
 from cdd_scorer.kpi import KpiSet, build_kpi_set, default_kpi_set_path
 from cdd_scorer.problems import Problem
+from cdd_scorer.results import RoundResult
+from cdd_scorer.round import run_round
 from cdd_scorer.scoring import competition_ranks, score_district, score_province
 from cdd_scorer.template import template_file_name, write_templates
 from cdd_scorer.thai import Status
@@ -89,7 +90,7 @@ def round_result(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Ro
     other_templates = tmp_path_factory.mktemp("templates75")
     for area, path in zip(samut[:2], write_templates(kpi_set, samut[:2], other_templates)):
         fill_template(path, synthetic_answers(kpi_set, area), inputs / path.name)
-    result = score_folder(inputs, kpi_set)
+    result = run_round(inputs, kpi_set)
     # Officer text that looks like formulas, as it could arrive in any text cell or problem value.
     first = next(d for d in result.districts if d.status == "complete")
     for field_id, text in zip(["reporter_name", "reporter_position", "reporter_phone", "t1_note",

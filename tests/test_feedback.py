@@ -9,11 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cdd_scorer.batch import score_folder
 from cdd_scorer.demo import WORKED_EXAMPLE
 from cdd_scorer.feedback import FEEDBACK_SHEET, FILLS, write_feedback
 from cdd_scorer.filling import fill_template
 from cdd_scorer.reading import read_workbook
+from cdd_scorer.round import run_round
 from cdd_scorer.template import template_file_name, write_template
 
 FORMULA_LOOKING_TEXT = "=HYPERLINK(\"http://x\",\"click\")"
@@ -53,7 +53,7 @@ def round_dir(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Path:
 
 @pytest.fixture(scope="module")
 def result(round_dir, kpi_set):
-    return score_folder(round_dir, kpi_set)
+    return run_round(round_dir, kpi_set)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_the_copy_carries_the_districts_values_and_scores_like_the_original(feed
     assert again.metadata.district_code == b.district_code
 
     (tmp_path / copy.name).write_bytes(copy.read_bytes())
-    rescored = _district(score_folder(tmp_path, kpi_set), b)
+    rescored = _district(run_round(tmp_path, kpi_set), b)
     assert sorted((p.code, p.field) for p in rescored.problems) == sorted(
         (p.code, p.field) for p in read_problems(round_dir / template_file_name(b), kpi_set, b))
 
@@ -173,7 +173,7 @@ def read_problems(path: Path, kpi_set, area):
     folder = path.parent.parent / f"alone-{area.district_code}"
     folder.mkdir(exist_ok=True)
     (folder / path.name).write_bytes(path.read_bytes())
-    return _district(score_folder(folder, kpi_set), area).problems
+    return _district(run_round(folder, kpi_set), area).problems
 
 
 def test_text_that_looks_like_a_formula_stays_text(feedback, khon_kaen_areas):

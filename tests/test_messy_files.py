@@ -36,12 +36,12 @@ from badfiles import (
     zip_members,
 )
 
-from cdd_scorer.batch import score_folder
 from cdd_scorer.demo import WORKED_EXAMPLE, synthetic_answers
 from cdd_scorer.filling import fill_template
 from cdd_scorer.geography import districts_of, find_province
 from cdd_scorer.problems import CATALOGUE
 from cdd_scorer.reading import RawCell, RawSubmission, read_input_file
+from cdd_scorer.round import run_round
 from cdd_scorer.safety import MB, SafetyLimits, check_file
 from cdd_scorer.scoring import score_district
 from cdd_scorer.template import template_file_name, write_templates
@@ -178,7 +178,7 @@ def mixed(tmp_path_factory, kpi_set, templates, answers, khon_kaen_areas):
 def mixed_run(mixed, kpi_set):
     folder, _, _ = mixed
     before = folder_digest(folder)
-    result = score_folder(folder, kpi_set, province="40", reader=WorkerReader(jobs=2))
+    result = run_round(folder, kpi_set, province="40", reader=WorkerReader(jobs=2))
     return result, before, folder_digest(folder)
 
 

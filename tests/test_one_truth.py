@@ -25,7 +25,6 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cdd_scorer.batch import score_folder
 from cdd_scorer.cli import main
 from cdd_scorer.demo import WORKED_EXAMPLE, YES, messy, synthetic_answers
 from cdd_scorer.exact import round_half_away
@@ -34,6 +33,7 @@ from cdd_scorer.filling import fill_template
 from cdd_scorer.geography import Area, districts_of, find_province
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.reading import RawCell
+from cdd_scorer.round import run_round
 from cdd_scorer.scoring import DistrictScore, score_district
 from cdd_scorer.template import write_templates
 from cdd_scorer.validation import check_values
@@ -209,7 +209,7 @@ def corpus(tmp_path_factory, kpi_set, libreoffice):
     templates = write_templates(kpi_set, areas, root / "templates")
     filled = root / "input"
     paths = [fill_template(t, case.answers, filled / t.name) for t, case in zip(templates, cases)]
-    result = score_folder(filled, kpi_set)
+    result = run_round(filled, kpi_set)
     feedback = [p for p in write_feedback(result, kpi_set, root / "feedback") if p.suffix == ".xlsx"]
     out = root / "output"
     cli = CliRunner().invoke(main, ["score", str(filled), "--out", str(out), "--quiet"])

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cdd_scorer.batch import score_folder
 from cdd_scorer.demo import WORKED_EXAMPLE
 from cdd_scorer.filling import fill_template
 from cdd_scorer.geography import districts_of, find_province
+from cdd_scorer.round import run_round
 from cdd_scorer.status import (
     STATUS_COLUMNS,
     all_complete,
@@ -65,7 +65,7 @@ def round_folder(tmp_path_factory, kpi_set, areas) -> Path:
 
 @pytest.fixture(scope="module")
 def result(round_folder, kpi_set):
-    return score_folder(round_folder, kpi_set)
+    return run_round(round_folder, kpi_set)
 
 
 def test_each_district_gets_one_row_with_received_missing_and_correction(result, areas):
@@ -106,7 +106,7 @@ def test_a_duplicate_conflict_lists_both_files_and_the_newest_time(result, round
     changed = fill_template(first, {"t2_projects_achieved": 20}, folder / "resent.xlsx")
     set_saved_time(changed, LATE)
 
-    row = district_status(score_folder(folder, kpi_set), DEADLINE)[0]
+    row = district_status(run_round(folder, kpi_set), DEADLINE)[0]
 
     assert row.status == "needs_correction" and row.errors == 1
     assert set(row.files) == {first.name, "resent.xlsx"}

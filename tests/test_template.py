@@ -14,14 +14,13 @@ import openpyxl
 import pytest
 from openpyxl.utils.protection import hash_password
 
-from cdd_scorer.batch import score_folder
 from cdd_scorer.demo import NO, WORKED_EXAMPLE, YES
 from cdd_scorer.exact import round_half_away
 from cdd_scorer.filling import fill_template
 from cdd_scorer.metadata import META_SHEET, TemplateMetadata, split_address
 from cdd_scorer.output_files import OutputError
+from cdd_scorer.round import run_round
 from cdd_scorer.template import (
-    DATE_FORMAT_BE,
     ENTRY_SHEET,
     INSTRUCTIONS_SHEET,
     TemplateOptions,
@@ -30,6 +29,7 @@ from cdd_scorer.template import (
     write_template,
     write_templates,
 )
+from cdd_scorer.thai import DATE_FORMAT_BE
 
 A4_POINTS = sorted((595, 842))
 
@@ -114,7 +114,7 @@ def round_trip(tmp_path_factory, kpi_set, khon_kaen_areas, libreoffice):
 @pytest.fixture(scope="module")
 def engine_scores(round_trip, kpi_set):
     """What `cdd-scorer score` makes of the filled workbooks, per district code."""
-    result = score_folder(round_trip["filled_dir"], kpi_set)
+    result = run_round(round_trip["filled_dir"], kpi_set)
     return {d.area.district_code: d for d in result.districts}
 
 
@@ -310,7 +310,7 @@ def test_filled_templates_round_trip_through_the_reader(engine_scores, round_tri
 
 
 def test_templates_saved_by_libreoffice_score_the_same(round_trip, engine_scores, kpi_set):
-    resaved = {d.area.district_code: d for d in score_folder(round_trip["recalculated_dir"], kpi_set).districts}
+    resaved = {d.area.district_code: d for d in run_round(round_trip["recalculated_dir"], kpi_set).districts}
     for area in round_trip["areas"].values():
         assert resaved[area.district_code].score == engine_scores[area.district_code].score
 

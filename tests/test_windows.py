@@ -21,9 +21,10 @@ from click.testing import CliRunner
 
 import cdd_scorer
 from cdd_scorer import input_files, parallel, winlimits, workers
-from cdd_scorer.batch import list_input_files, score_folder
 from cdd_scorer.cli import main
 from cdd_scorer.console import safe_stream
+from cdd_scorer.input_files import list_input_files
+from cdd_scorer.round import run_round
 from cdd_scorer.safety import MB
 
 PACKAGE_ROOT = Path(cdd_scorer.__file__).resolve().parents[1]
@@ -141,7 +142,7 @@ def test_a_file_windows_marks_system_is_skipped(tmp_path, monkeypatch):
 
 def test_system_files_in_the_input_folder_give_no_problem(tmp_path, kpi_set):
     make_files(tmp_path, SYSTEM_FILES)
-    result = score_folder(tmp_path, kpi_set)
+    result = run_round(tmp_path, kpi_set)
     assert not result.problems and not result.sources
 
 

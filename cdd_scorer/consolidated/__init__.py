@@ -21,8 +21,7 @@ import datetime as dt
 from pathlib import Path
 
 from cdd_scorer import xlsx
-from cdd_scorer.batch import RoundResult
-from cdd_scorer.consolidated.cells import Book, thai_time
+from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.charts import sorted_positions, write_charts
 from cdd_scorer.consolidated.detail import write_detail
 from cdd_scorer.consolidated.layout import (
@@ -48,6 +47,8 @@ from cdd_scorer.consolidated.reference import (
 )
 from cdd_scorer.consolidated.summary import write_national, write_summary
 from cdd_scorer.output_files import atomic_output
+from cdd_scorer.results import RoundResult
+from cdd_scorer.thai import thai_wall_clock
 
 __all__ = [
     "CHARTS_SHEET", "CRITERIA_SHEET", "DATA_SHEET", "DETAIL_SHEETS", "GROUPS_SHEET", "ISSUES_SHEET",
@@ -102,5 +103,5 @@ def _write(result: RoundResult, path: Path, generated_at: dt.datetime | None, fo
 def _document_time(result: RoundResult, generated_at: dt.datetime | None) -> dt.datetime:
     if generated_at is not None:
         return generated_at.replace(microsecond=0, tzinfo=None)
-    saved = [thai_time(s.saved_at) for s in result.sources if s.saved_at is not None]
+    saved = [thai_wall_clock(s.saved_at) for s in result.sources if s.saved_at is not None]
     return max(saved) if saved else dt.datetime.combine(result.kpi_set.round_end, dt.time())

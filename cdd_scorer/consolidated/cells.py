@@ -10,16 +10,11 @@ from typing import Any
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.batch import STATUS_TH, DistrictResult
 from cdd_scorer.consolidated.layout import UNSCORABLE_TH
 from cdd_scorer.consolidated.styles import RATING_COLORS, add_formats
 from cdd_scorer.kpi import Field, KpiSet
-from cdd_scorer.thai import as_thai_time
-
-
-def thai_time(when: dt.datetime) -> dt.datetime:
-    """A saved time as Thai wall-clock time without a time zone (Excel has none)."""
-    return as_thai_time(when).replace(tzinfo=None, microsecond=0)
+from cdd_scorer.results import DistrictResult
+from cdd_scorer.thai import Status
 
 
 class Book:
@@ -75,7 +70,7 @@ class Book:
         ws.write_string(row, 0, d.area.province_name_th, f["cell"])
         ws.write_string(row, 1, d.area.district_code, f["cell"])
         ws.write_string(row, 2, d.area.district_name_th, f["cell"])
-        ws.write_string(row, 3, STATUS_TH[d.status], f["cell"])
+        ws.write_string(row, 3, d.status.th, f["cell"])
 
     def aggregate_label(self, ws, row: int, label: str) -> None:
         ws.merge_range(row, 0, row, 2, label, self.f["aggregate"])
@@ -111,7 +106,7 @@ class Book:
     def status_colors(self, ws, r1: int, c1: int, r2: int, c2: int) -> None:
         for status, color in (("complete", "#E2EFDA"), ("needs_correction", "#F8CBAD"), ("missing", "#D9D9D9")):
             ws.conditional_format(r1, c1, r2, c2, {
-                "type": "cell", "criteria": "==", "value": xf.text(STATUS_TH[status]),
+                "type": "cell", "criteria": "==", "value": xf.text(Status(status).th),
                 "format": self.wb.add_format({"bg_color": color})})
 
     def rating_colors(self, ws, r1: int, c1: int, r2: int, c2: int) -> None:

@@ -10,19 +10,20 @@ from typing import Any
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.batch import STATUS_TH, DistrictResult
 from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.layout import FIRST_ROW, UNSCORABLE_TH, Aggregate, DetailColumns, Layout
 from cdd_scorer.exact import exact
 from cdd_scorer.kpi import Kpi, Scorecard
+from cdd_scorer.results import DistrictResult
 from cdd_scorer.scoring import kpi_result, pools_fields, step_level
+from cdd_scorer.thai import Status
 
 MEAN_TH = "เฉลี่ยระดับ"
 
 
 def status_guard(status_ref: str, formula: str) -> str:
     """A district score exists only when its status is complete (errors block the scores)."""
-    return f'IF({status_ref}<>{xf.text(STATUS_TH["complete"])},"",{formula})'
+    return f'IF({status_ref}<>{xf.text(Status.COMPLETE.th)},"",{formula})'
 
 
 def write_detail(book: Book, ws, sc: Scorecard, layout: Layout) -> DetailColumns:

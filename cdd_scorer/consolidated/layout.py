@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdd_scorer.batch import DistrictResult, ProvinceResult, RoundResult
 from cdd_scorer.kpi import Scorecard
+from cdd_scorer.results import DistrictResult, ProvinceResult, RoundResult
 from cdd_scorer.scoring import DistrictScore
 from cdd_scorer.thai import Status
 

@@ -7,8 +7,7 @@ import datetime as dt
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.batch import STATUS_TH
-from cdd_scorer.consolidated.cells import Book, thai_time
+from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.layout import (
     CRITERIA_SHEET,
     FIRST_ROW,
@@ -20,11 +19,11 @@ from cdd_scorer.consolidated.layout import (
 )
 from cdd_scorer.geography import area_of
 from cdd_scorer.kpi import Condition, Kpi
+from cdd_scorer.metadata import template_id
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import SourceFile
-from cdd_scorer.template import template_id
+from cdd_scorer.thai import Severity, thai_wall_clock
 
-SEVERITY_TH = {"error": "ข้อผิดพลาด", "warning": "คำเตือน", "info": "แจ้งให้ทราบ"}
 COMPARISON_TH = {">=": "ไม่น้อยกว่า", ">": "มากกว่า", "<=": "ไม่เกิน", "<": "น้อยกว่า", "==": "เท่ากับ"}
 COMPARED_TH = "เทียบจำนวน"  # a level that compares two counts has no threshold cell of its own
 
@@ -187,7 +186,7 @@ def write_data(book: Book, ws, layout: Layout) -> None:
     for i, d in enumerate(layout.districts):
         row = FIRST_ROW + i
         for col, text in enumerate([d.area.province_code, d.area.province_name_th, d.area.district_code,
-                                    d.area.district_name_th, STATUS_TH[d.status],
+                                    d.area.district_name_th, d.status.th,
                                     d.source.name if d.source else ""]):
             ws.write_string(row, col, text, f["cell"])
         values = d.checked.values if d.checked else {}
@@ -211,7 +210,7 @@ def write_issues(book: Book, ws, problems: list[Problem]) -> None:
     ws.set_row(3, 40)
     for i, p in enumerate(problems):
         area = area_of(p.district_code) if p.district_code else None
-        texts = [SEVERITY_TH[p.severity], area.province_name_th if area else p.province_code,
+        texts = [p.severity.th, area.province_name_th if area else p.province_code,
                  p.district_code, area.district_name_th if area else "", p.file,
                  f"{p.sheet}!{p.cell}" if p.sheet and p.cell else p.sheet or p.cell, p.field, p.value,
                  p.message_th, p.message_en, p.action_th]
@@ -220,7 +219,7 @@ def write_issues(book: Book, ws, problems: list[Problem]) -> None:
     last = FIRST_ROW + max(len(problems), 1) - 1
     for severity, color in (("error", "#F8CBAD"), ("warning", "#FFE699")):
         ws.conditional_format(FIRST_ROW, 0, last, 0, {
-            "type": "cell", "criteria": "==", "value": xf.text(SEVERITY_TH[severity]),
+            "type": "cell", "criteria": "==", "value": xf.text(Severity(severity).th),
             "format": book.wb.add_format({"bg_color": color})})
     for col, width in enumerate([12, 12, 11, 16, 26, 18, 22, 14, 50, 45, 40]):
         ws.set_column(col, col, width)
@@ -245,7 +244,7 @@ def write_sources(book: Book, ws, layout: Layout, sources: list[SourceFile]) -> 
         ws.write_string(row, 1, s.sha256, f["cell"])
         ws.write_number(row, 2, s.size, f["count"])
         ws.write_string(row, 3, template_id(book.ks, d.area) if d else "", f["cell"])
-        book.value(ws, row, 4, thai_time(s.saved_at) if s.saved_at else None)
+        book.value(ws, row, 4, thai_wall_clock(s.saved_at) if s.saved_at else None)
         ws.write_string(row, 5, f"{d.area.district_code} {d.area.district_name_th}" if d else "—", f["cell"])
     for col, width in enumerate([32, 68, 14, 34, 22, 24]):
         ws.set_column(col, col, width)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdd_scorer.template import COUNT_FORMAT, DATE_FORMAT_BE
+from cdd_scorer.thai import DATE_FORMAT_BE
+from cdd_scorer.xlsx import COUNT_FORMAT
 
 DATETIME_BE = "[$-D07041E]d mmm yyyy hh:mm"
 MONEY = '#,##0.00" บาท"'

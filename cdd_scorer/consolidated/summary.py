@@ -7,7 +7,6 @@ import datetime as dt
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.batch import STATUS_TH
 from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.layout import (
     FIRST_ROW,
@@ -21,6 +20,7 @@ from cdd_scorer.consolidated.layout import (
     rating_name_name,
 )
 from cdd_scorer.scoring import DistrictScore, competition_ranks
+from cdd_scorer.thai import Status
 
 COUNT_HEADS = ["จังหวัด\nProvince", "ทั้งหมด\nExpected", "ส่งแล้ว\nReceived", "ครบถ้วน\nComplete",
                "ต้องแก้ไข\nNeeds correction", "ยังไม่ส่ง\nMissing"]
@@ -131,9 +131,9 @@ def _counts(book: Book, ws, layout: Layout, row: int) -> dict[str, tuple[int, in
         expected = len(agg.districts)
         counts = [
             (f"COUNTIFS({where})", expected),
-            (f"COUNTIFS({where},{statuses},\"<>\"&{xf.text(STATUS_TH['missing'])})",
+            (f"COUNTIFS({where},{statuses},\"<>\"&{xf.text(Status.MISSING.th)})",
              expected - agg.count("missing")),
-        ] + [(f"COUNTIFS({where},{statuses},{xf.text(STATUS_TH[s])})", agg.count(s))
+        ] + [(f"COUNTIFS({where},{statuses},{xf.text(Status(s).th)})", agg.count(s))
              for s in ("complete", "needs_correction", "missing")]
         for i, (formula, value) in enumerate(counts):
             book.formula(ws, row, 3 + i, formula, value, f["count"])

@@ -17,12 +17,10 @@ Every sheet and the workbook structure are protected; only the yellow cells are 
 from cdd_scorer.metadata import template_file_name, template_id
 from cdd_scorer.template.grid import ENTRY_SHEET, READY_REF
 from cdd_scorer.template.instructions import INSTRUCTIONS_SHEET
-from cdd_scorer.template.style import COUNT_FORMAT, DATE_FORMAT_BE, TemplateOptions
+from cdd_scorer.template.style import TemplateOptions
 from cdd_scorer.template.workbook import write_template, write_templates
 
 __all__ = [
-    "COUNT_FORMAT",
-    "DATE_FORMAT_BE",
     "ENTRY_SHEET",
     "INSTRUCTIONS_SHEET",
     "READY_REF",

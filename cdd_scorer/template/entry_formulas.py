@@ -21,8 +21,9 @@ from string import Formatter
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer.kpi import Field, KpiSet
-from cdd_scorer.parsing import BE_OFFSET, NO_WORDS, YES_WORDS
+from cdd_scorer.parsing import NO_WORDS, YES_WORDS
 from cdd_scorer.problems import CATALOGUE
+from cdd_scorer.thai import BE_OFFSET
 
 UNREADABLE = "⚠"  # a reading the formulas could not make; never a value a district types
 _LAST_SERIAL = 2_958_466  # 1 Jan 10000: the batch reads serials below it as dates

@@ -23,10 +23,11 @@ from cdd_scorer.template.grid import (
 )
 from cdd_scorer.template.inputs import InputCell, write_input, write_problem
 from cdd_scorer.template.kpi_block import KpiBlock, write_kpi_block
-from cdd_scorer.template.layout import Sheet, lines_height, thai_digits
+from cdd_scorer.template.layout import Sheet, lines_height
 from cdd_scorer.template.preview import write_status_banner, write_summary
 from cdd_scorer.template.protection import protect_sheet, validate_input
 from cdd_scorer.template.style import Formats, TemplateOptions, page_header_footer
+from cdd_scorer.thai import thai_digits
 
 PAGES_TALL = 50
 

@@ -3,29 +3,21 @@ whom to call."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from pythainlp.util import thai_strftime
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.metadata import template_file_name, template_id
-from cdd_scorer.parsing import be_date
 from cdd_scorer.template.grid import ENTRY_SHEET
-from cdd_scorer.template.layout import Sheet, lines_height, thai_digits
+from cdd_scorer.template.layout import Sheet, lines_height
 from cdd_scorer.template.protection import protect_sheet
 from cdd_scorer.template.style import Formats, TemplateOptions, page_header_footer
+from cdd_scorer.thai import be_date, thai_digits, thai_long_date
 
 INSTRUCTIONS_SHEET = "คำชี้แจง"
 INSTRUCTIONS_WIDTH = 110
 COLUMN_WIDTHS = {0: 3, 1: 6, 2: INSTRUCTIONS_WIDTH}  # a margin, the step numbers, the steps
-
-
-def thai_date(day: dt.date) -> str:
-    """๑๕ ตุลาคม ๒๕๖๕."""
-    return thai_strftime(dt.datetime.combine(day, dt.time()), "%-d %B %Y", thaidigit=True)
 
 
 def write_instructions_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_set: KpiSet, area: Area,
@@ -66,7 +58,7 @@ def write_instructions_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_
 
 def _steps(kpi_set: KpiSet, opt: TemplateOptions) -> list[tuple[str, str]]:
     """The numbered steps, Thai and English: where to type, what, in which units, how to send, whom to ask."""
-    deadline = (f"ภายในวันที่ {thai_date(opt.deadline)}" if opt.deadline
+    deadline = (f"ภายในวันที่ {thai_long_date(opt.deadline)}" if opt.deadline
                 else "ภายในวันที่จังหวัดกำหนด")
     deadline_en = f"by {opt.deadline:%d %B %Y}" if opt.deadline else "by the date the province sets"
     send_to = f"ทางอีเมล {opt.clerk_email}" if opt.clerk_email else "ตามช่องทางที่จังหวัดแจ้ง"

@@ -14,8 +14,9 @@ from cdd_scorer.kpi import Kpi, KpiSet
 from cdd_scorer.template import entry_formulas as ef
 from cdd_scorer.template.grid import COLUMN_WIDTHS, HELPER_COL, HINT_COL, LABEL_COL, LEVEL_COL, VALUE_COL
 from cdd_scorer.template.inputs import InputCell, write_input
-from cdd_scorer.template.layout import Sheet, lines_height, thai_digits
+from cdd_scorer.template.layout import Sheet, lines_height
 from cdd_scorer.template.style import FONT_SIZE
+from cdd_scorer.thai import thai_digits
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
-from pythainlp.util import arabic_digit_to_thai_digit
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -16,11 +15,6 @@ from xlsxwriter.worksheet import Worksheet
 from cdd_scorer import xlsx
 from cdd_scorer.metadata import join_address
 from cdd_scorer.template.style import FONT_SIZE, SMALL_SIZE, Formats
-
-
-def thai_digits(value: object) -> str:
-    """The value written with Thai digits: 40 → ๔๐."""
-    return arabic_digit_to_thai_digit(str(value))
 
 
 @lru_cache(maxsize=8192)

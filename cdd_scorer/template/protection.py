@@ -10,9 +10,9 @@ from xlsxwriter.worksheet import Worksheet
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
 from cdd_scorer.kpi import KpiSet
-from cdd_scorer.parsing import BE_OFFSET, be_date
 from cdd_scorer.template.grid import VALUE_COL
 from cdd_scorer.template.inputs import InputCell
+from cdd_scorer.thai import BE_OFFSET, be_date
 
 
 def password_hash(password: str) -> str:

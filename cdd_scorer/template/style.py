@@ -13,11 +13,9 @@ from xlsxwriter.worksheet import Worksheet
 from cdd_scorer.geography import Area
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.metadata import template_id
+from cdd_scorer.thai import DATE_FORMAT_BE, DATE_FORMAT_BE_TYPED
+from cdd_scorer.xlsx import COUNT_FORMAT, MONEY_FORMAT
 
-DATE_FORMAT_BE = "[$-D07041E]d mmm yyyy"  # ๓๑ ส.ค. ๒๕๖๕ (Thai Buddhist calendar, Thai digits)
-DATE_FORMAT_BE_TYPED = "[$-41E]d mmm yyyy"  # a BE year typed into an AD calendar: 31 ส.ค. 2565
-MONEY_FORMAT = "#,##0.00"
-COUNT_FORMAT = "#,##0"
 FONT_SIZE = 14
 SMALL_SIZE = 12
 

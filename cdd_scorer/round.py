@@ -1,89 +1,33 @@
-"""One evaluation round: read every returned workbook in a folder, check it and score it.
+"""One evaluation round: read every returned workbook in a folder, check it and score it, then write
+what the managers and the clerk read.
 
-``score_folder`` is the library entry point behind ``cdd-scorer score``: files in, a
-``RoundResult`` out (one row per district of every province present, missing ones included,
-plus every problem found). Writing the results is the job of ``outputs`` and ``consolidated``.
+``run_round`` is the library entry point behind ``cdd-scorer score``, ``status`` and ``feedback``: files
+in, a ``RoundResult`` out (one row per district of every province present, missing ones included, plus
+every problem found). ``write_round_outputs`` writes the consolidated workbook, scores.csv and
+issues.csv of a round, replaced together or not at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import Area, area_of, districts_of, find_province
 from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet
+from cdd_scorer.output_files import replace_together
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import FileOutcome, RawSubmission, SourceFile, read_input_file
-from cdd_scorer.scoring import (
-    DistrictScore,
-    Method,
-    competition_ranks,
-    score_district,
-    score_province,
-)
+from cdd_scorer.results import DistrictResult, ProvinceResult, RoundResult
+from cdd_scorer.scoring import Method, competition_ranks, score_district, score_province
+from cdd_scorer.tables import issues_table, scores_table, write_csv
 from cdd_scorer.thai import Status
 from cdd_scorer.validation import CheckedValues, check_values
 
-STATUS_TH = {s.value: s.th for s in Status}
 Prefer = Literal["newest"] | None
-
-
-@dataclass
-class DistrictResult:
-    """One district's row: its status, its file, checked values and score."""
-
-    area: Area
-    status: Status
-    source: SourceFile | None = None
-    checked: CheckedValues | None = None
-    score: DistrictScore | None = None
-    problems: list[Problem] = field(default_factory=list)
-    rank: int | None = None
-
-    @property
-    def files(self) -> tuple[str, ...]:
-        """Names of the files the district sent: the one used, and any refused or duplicate ones."""
-        names = [self.source.name] if self.source else []
-        names += [p.file for p in self.problems if p.file]
-        names += [p.params["other"] for p in self.problems if p.code.startswith("duplicate_")]
-        return tuple(dict.fromkeys(names))
-
-
-@dataclass
-class ProvinceResult:
-    code: str
-    name_th: str
-    name_en: str
-    districts: list[DistrictResult]
-    summary: DistrictScore
-
-    def count(self, status: Status) -> int:
-        return sum(1 for d in self.districts if d.status == status)
-
-
-@dataclass
-class RoundResult:
-    """Everything one scoring run found, ready for the writers."""
-
-    kpi_set: KpiSet
-    method: Method
-    provinces: list[ProvinceResult]
-    problems: list[Problem]
-    sources: list[SourceFile]
-    national: DistrictScore | None = None
-    submissions: dict[str, RawSubmission] = field(default_factory=dict)  # by file name, refused ones too
-
-    @property
-    def districts(self) -> Iterator[DistrictResult]:
-        for province in self.provinces:
-            yield from province.districts
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for p in self.problems if p.severity == "error")
 
 
 @dataclass
@@ -101,7 +45,7 @@ def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Ite
         yield read_input_file(path, name, kpi_set)
 
 
-def score_folder(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
+def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
                  province: str | None = None, prefer: Prefer = None,
                  reader: Reader = read_sequentially,
                  progress: Callable[[int], None] | None = None) -> RoundResult:
@@ -231,3 +175,19 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
     summary = score_province(kpi_set, [(r.checked.values, r.score) for r in rows
                                        if r.score and r.checked], method)
     return ProvinceResult(province.code, province.name_th, province.name_en, rows, summary)
+
+
+ROUND_OUTPUTS = ("consolidated.xlsx", "scores.csv", "issues.csv")
+
+
+def write_round_outputs(result: RoundResult, out_dir: Path) -> list[Path]:
+    """Write the consolidated workbook, scores.csv and issues.csv into ``out_dir``, replaced together or
+    not at all (a locked one leaves the three of the previous run in place); return their paths.
+
+    Raises ``OutputError`` when one cannot be written."""
+    paths = [out_dir / name for name in ROUND_OUTPUTS]
+    with replace_together(paths) as (workbook, scores, issues):
+        write_consolidated(result, workbook)
+        write_csv(scores_table(result), scores)
+        write_csv(issues_table(result.problems), issues)
+    return paths

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdd_scorer.batch import RoundResult
 from cdd_scorer.exact import Number, round_half_away
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
+from cdd_scorer.results import RoundResult
 
 CSV_ENCODING = "utf-8-sig"
 ISSUE_COLUMNS = ["file", "province_code", "district_code", "sheet", "cell", "field", "severity",
