@@ -66,19 +66,14 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
         if progress:
             progress(1)
         if outcome.submission is None:
-            problems.append(outcome.problem)
+            _attribute(outcome.problem, rejected, problems)
             continue
         submission = outcome.submission
         sources.append(submission.source)
         submissions[submission.source.name] = submission
         refusal = _identify(submission, kpi_set, only.code if only else None)
         if refusal is not None:
-            # A refused file that names a district belongs to that district's row (its status,
-            # its correction workbook); the others are reported for the folder as a whole.
-            if refusal.code != "other_province" and area_of(refusal.district_code):
-                rejected.setdefault(refusal.district_code, []).append(refusal)
-            else:
-                problems.append(refusal)
+            _attribute(refusal, rejected, problems)
             continue
         area = area_of(submission.metadata.district_code)
         where = {"file": submission.source.name, "province_code": area.province_code,
@@ -98,6 +93,17 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
         national = score_province(kpi_set, [(d.checked.values, d.score) for p in provinces
                                             for d in p.districts if d.score and d.checked], method)
     return RoundResult(kpi_set, method, provinces, problems, sources, national, submissions)
+
+
+def _attribute(refusal: Problem, rejected: dict[str, list[Problem]], problems: list[Problem]) -> None:
+    """A refused file that names a district (a template of another card, a file too damaged to read
+    whose small hidden metadata sheet still names it) belongs to that district's row: its status is
+    needs_correction, never missing, and it gets a correction e-mail. The others are reported for the
+    folder as a whole."""
+    if refusal.code != "other_province" and area_of(refusal.district_code):
+        rejected.setdefault(refusal.district_code, []).append(refusal)
+    else:
+        problems.append(refusal)
 
 
 def _identify(raw: RawSubmission, kpi_set: KpiSet, only: str | None) -> Problem | None:

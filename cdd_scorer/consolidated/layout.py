@@ -30,11 +30,13 @@ def detail_sheet_name(sc: Scorecard) -> str:
     return DETAIL_SHEETS.get(sc.id, sc.name_th[:31])
 
 
-def rating_min_name(band: int) -> str:
+def rating_min_defined_name(band: int) -> str:
+    """The defined name of a rating band's lower bound on the criteria sheet."""
     return f"rating_{band}_min"
 
 
-def rating_name_name(band: int) -> str:
+def rating_label_defined_name(band: int) -> str:
+    """The defined name of a rating band's Thai name on the criteria sheet."""
     return f"rating_{band}_name"
 
 

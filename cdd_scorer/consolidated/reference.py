@@ -14,8 +14,8 @@ from cdd_scorer.consolidated.layout import (
     METHOD_TH,
     DetailColumns,
     Layout,
-    rating_min_name,
-    rating_name_name,
+    rating_label_defined_name,
+    rating_min_defined_name,
 )
 from cdd_scorer.geography import area_of
 from cdd_scorer.kpi import Condition, Kpi
@@ -60,8 +60,8 @@ def write_criteria(book: Book, ws, method: str) -> None:
         ws.write_string(row, 1, f"{band.name_th} / {band.name_en}", f["cell"])
         ws.write_number(row, 2, band.min_percent, f["input"])
         ws.write_string(row, 3, band.name_th, f["input"])
-        name(rating_min_name(i), row, 2)
-        name(rating_name_name(i), row, 3)
+        name(rating_min_defined_name(i), row, 2)
+        name(rating_label_defined_name(i), row, 3)
         row += 1
     row += 1
     ws.write_string(row, 0, f"วิธีคิดระดับ / level method: {METHOD_TH[method]};  "

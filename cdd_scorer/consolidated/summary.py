@@ -16,8 +16,8 @@ from cdd_scorer.consolidated.layout import (
     Layout,
     Summary,
     SummaryColumns,
-    rating_min_name,
-    rating_name_name,
+    rating_label_defined_name,
+    rating_min_defined_name,
 )
 from cdd_scorer.scoring import DistrictScore, competition_ranks
 from cdd_scorer.thai import Status
@@ -104,8 +104,8 @@ def _score_cells(book: Book, ws, row: int, score: DistrictScore, details: dict[s
                  score.overall_percent, f["percent"])
     bands = range(1, len(ks.rating_bands) + 1)
     book.formula(ws, row, columns.rating, xf.rating(xlsx.cell_ref(row, columns.overall), ks.rating_bands,
-                                                    [rating_min_name(i) for i in bands],
-                                                    [rating_name_name(i) for i in bands]),
+                                                    [rating_min_defined_name(i) for i in bands],
+                                                    [rating_label_defined_name(i) for i in bands]),
                  score.rating.name_th if score.rating else None, f["cell"])
     for i, kpi in enumerate(ks.kpis):
         cols = details[kpi.scorecard]
