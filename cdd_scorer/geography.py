@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import geothai
 from geothai.types import District, Province
 
+from cdd_scorer.thai import arabic_digits, normal_thai_spelling
+
 BANGKOK_CODE = "10"
 
 
@@ -37,13 +39,15 @@ def cd_provinces() -> list[Province]:
 
 
 def _key(text: str) -> str:
-    return geothai.normalize(text.removeprefix("จังหวัด").removeprefix("จ."))
+    return geothai.normalize(normal_thai_spelling(text).removeprefix("จังหวัด").removeprefix("จ."))
 
 
 def find_province(query: str) -> Province:
-    """A province by DOPA code (e.g. 40), Thai name (ขอนแก่น) or English name (Khon Kaen)."""
+    """A province by DOPA code (40 or ๔๐), Thai name (ขอนแก่น, also typed ขอนเเก่น with sara e twice) or
+    English name (Khon Kaen); spaces and case do not matter."""
     text = query.strip()
-    found = geothai.province(text) if text.isdigit() else None
+    code = arabic_digits(text).replace(" ", "")
+    found = geothai.province(code) if code.isdigit() else None
     if found is None:
         key = _key(text)
         found = next((p for p in geothai.provinces()

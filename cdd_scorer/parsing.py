@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pythainlp.util import thai_digit_to_arabic_digit
 from pythainlp.util.date import thai_abbr_months, thai_full_months
 
 from cdd_scorer.exact import typed_decimal
-from cdd_scorer.thai import BE_OFFSET
+from cdd_scorer.thai import BE_OFFSET, arabic_digits
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
@@ -62,7 +61,7 @@ def clean_text(raw: Any) -> str:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return _SPACES.sub(" ", thai_digit_to_arabic_digit(str(raw))).strip()
+    return _SPACES.sub(" ", arabic_digits(str(raw))).strip()
 
 
 def is_error_value(raw: Any) -> bool:

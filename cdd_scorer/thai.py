@@ -33,6 +33,26 @@ def thai_wall_clock(moment: dt.datetime) -> dt.datetime:
     return as_thai_time(moment).replace(tzinfo=None, microsecond=0)
 
 
+_ARABIC_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+# Spellings that look the same on screen but are other characters: sara e typed twice for sara ae,
+# nikhahit + sara aa for sara am.
+_LOOK_ALIKES = (("\u0e40\u0e40", "\u0e41"), ("\u0e4d\u0e32", "\u0e33"))
+
+
+def arabic_digits(text: str) -> str:
+    """Thai digits as Arabic ones: ๔๐ → 40."""
+    return text.translate(_ARABIC_DIGITS)
+
+
+def normal_thai_spelling(text: str) -> str:
+    """One spelling for text typed in different ways that look alike: Unicode NFC, เเ → แ, ํา → ำ,
+    Thai digits → Arabic."""
+    text = unicodedata.normalize("NFC", text)
+    for typed, meant in _LOOK_ALIKES:
+        text = text.replace(typed, meant)
+    return arabic_digits(text)
+
+
 def thai_digits(value: object) -> str:
     """The value written with Thai digits: 40 → ๔๐."""
     from pythainlp.util import arabic_digit_to_thai_digit  # here: reader workers import this module
