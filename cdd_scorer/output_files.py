@@ -61,6 +61,17 @@ def replace_file(source: Path, target: Path) -> None:
             time.sleep(delay)
 
 
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file here: 0o666 less the umask. (A temporary file is made
+    0o600, which colleagues on a shared folder could not read.)"""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+NEW_FILE_MODE = _new_file_mode()  # read once, at import: os.umask can only be read by setting it
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
@@ -83,6 +94,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
         with _write_errors(path):
             yield tmp
         try:
+            os.chmod(tmp, NEW_FILE_MODE)
             replace_file(tmp, path)
         except OSError as exc:
             raise _replace_error(path, exc) from None

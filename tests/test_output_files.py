@@ -168,3 +168,20 @@ def test_temporary_folders_are_removed_with_errors_ignored(monkeypatch):
     assert (folder / "template.xlsx").exists()  # left behind, not raised
     remove_temporary_folder(folder)
     assert not folder.exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_outputs_feedback_and_collected_inputs_are_readable_by_colleagues(input_folder, tmp_path):
+    """Files get the mode a plain open() gives (0o666 less the umask), not a temporary file's 0o600."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    assert score(input_folder, tmp_path / "out").exit_code == 0
+    result = CliRunner().invoke(main, ["feedback", str(input_folder), "--out", str(tmp_path / "feedback")])
+    assert result.exit_code == 0, result.output
+    written = [*(tmp_path / "out").iterdir(), *(tmp_path / "feedback").iterdir()]
+    assert len(written) >= 5
+    assert {p.name: p.stat().st_mode & 0o777 for p in written} == {p.name: expected for p in written}
+    with atomic_output(tmp_path / "one.txt") as tmp:
+        tmp.write_text("x")
+    assert (tmp_path / "one.txt").stat().st_mode & 0o777 == expected
