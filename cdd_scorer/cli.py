@@ -21,12 +21,11 @@ from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet, KpiSetError, load_kpi_set
 from cdd_scorer.output_files import OutputError
 from cdd_scorer.parsing import parse_date
-from cdd_scorer.problems import count_by_severity
 from cdd_scorer.results import RoundResult
 from cdd_scorer.round import Reader, run_round, write_round_outputs
+from cdd_scorer.round_report import nothing_to_score, problem_lines, province_lines
 from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.scoring import METHODS
-from cdd_scorer.thai import Status
 from cdd_scorer.workers import WorkerLimits, WorkerReader
 
 # Modules that only one command needs (e-mail, openpyxl, the template writer) are imported inside
@@ -37,6 +36,10 @@ ALL_PROVINCES = ("all", "ทั้งหมด")
 input_dir_argument = click.argument(
     "input_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("input"))
 province_option = click.option("--province", help="Only this province (DOPA code, Thai or English name).")
+prefer_option = click.option(
+    "--prefer", type=click.Choice(["newest", "error"]), default="newest", show_default=True,
+    help="A district that sent different files: newest = a correction or the later file supersedes the "
+         "earlier; error = report a conflict until only one file is left.")
 kpi_set_option = click.option(
     "--kpi-set", "kpi_set_path", type=click.Path(dir_okay=False, path_type=Path),
     help="KPI card file (TOML) to use instead of the shipped FY2565 round 2 card.")
@@ -156,25 +159,30 @@ def _progress(total: int, quiet: bool, label: str = "อ่านไฟล์ / 
 
 
 def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province: str | None = None,
-               prefer: str | None = None, quiet: bool = True, reader: Reader | None = None) -> RoundResult:
+               prefer: str = "newest", quiet: bool = True, reader: Reader | None = None) -> RoundResult:
     """Read, check and score every workbook in the input folder (with a progress bar on long runs).
 
     Files are read in worker processes (``WorkerReader``) so that a file that crashes or exhausts the
-    native reader costs only that file, never the batch."""
+    native reader costs only that file, never the batch. A folder from which no district's file could
+    be taken is said plainly first: what was there, or the ``--province`` meant (SPEC §5)."""
     if not input_dir.is_dir():
         raise Fail(f"ไม่พบโฟลเดอร์ {input_dir} / input folder {input_dir} not found", EXIT_USAGE)
     with clean_errors():
         total = len(list_input_files(input_dir))
         update, done = _progress(total, quiet)
         try:
-            return run_round(input_dir, kpi_set, method, province, prefer, reader=reader or WorkerReader(),
-                                progress=update)
+            result = run_round(input_dir, kpi_set, method, province, prefer, reader=reader or WorkerReader(),
+                               progress=update)
         finally:
             done()
+    answer = nothing_to_score(result, input_dir, province)
+    if answer:
+        click.secho(answer, fg="yellow")
+    return result
 
 
 def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, province: str | None,
-                prefer: str | None, quiet: bool, reader: Reader | None = None) -> RoundResult:
+                prefer: str, quiet: bool, reader: Reader | None = None) -> RoundResult:
     """Score a folder (``read_round``) and write the round's outputs (``write_round_outputs``)."""
     result = read_round(input_dir, kpi_set, method, province, prefer, quiet, reader)
     with clean_errors():
@@ -183,19 +191,8 @@ def run_scoring(input_dir: Path, out: Path, kpi_set: KpiSet, method: str, provin
 
 
 def print_summary(result: RoundResult, out: Path) -> None:
-    if not result.provinces:
-        click.echo("ไม่พบแบบฟอร์มที่ใช้ได้ในโฟลเดอร์ / no usable workbook was found in the input folder")
-    for prov in result.provinces:
-        counts = {s: prov.count(s) for s in Status}
-        click.echo(f"จังหวัด{prov.name_th} ({prov.name_en}): {len(prov.districts)} อำเภอ — "
-                   + ", ".join(f"{s.th} {n}" for s, n in counts.items())
-                   + " / " + ", ".join(f"{s.en} {n}" for s, n in counts.items()))
-        if prov.summary.overall_percent is not None:
-            click.echo(f"  ร้อยละภาพรวมจังหวัด / province overall: {prov.summary.overall_percent:.2f}"
-                       f" ({prov.summary.rating.name_th})")
-    sev = count_by_severity(result.problems)
-    click.echo(f"ปัญหา / issues: ข้อผิดพลาด {sev['error']} errors, คำเตือน {sev['warning']} "
-               f"warnings, แจ้งให้ทราบ {sev['info']} notes — {out / 'issues.csv'}")
+    for line in [*province_lines(result), *problem_lines(result, out / "issues.csv")]:
+        click.echo(line)
     click.echo(f"ผลลัพธ์ / results: {out / 'consolidated.xlsx'}, {out / 'scores.csv'}")
 
 
@@ -206,8 +203,7 @@ def print_summary(result: RoundResult, out: Path) -> None:
 @province_option
 @click.option("--method", type=click.Choice(METHODS), default="step", show_default=True,
               help="step: whole levels; linear: interpolate between numeric thresholds.")
-@click.option("--prefer", type=click.Choice(["newest"]), default=None,
-              help="Two different files from one district: use the newest saved one.")
+@prefer_option
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error was found.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--jobs", type=click.IntRange(min=0), default=None,
@@ -217,7 +213,7 @@ def print_summary(result: RoundResult, out: Path) -> None:
 @click.option("--max-file-mb", type=click.IntRange(min=1), default=50, show_default=True,
               help="Refuse input files larger than this.")
 @kpi_set_option
-def score(input_dir: Path, out: Path, province: str | None, method: str, prefer: str | None,
+def score(input_dir: Path, out: Path, province: str | None, method: str, prefer: str,
           strict: bool, quiet: bool, jobs: int | None, file_timeout: float, max_file_mb: int,
           kpi_set_path: Path | None) -> None:
     """Read every workbook in INPUT_DIR (default: input/), check and score them."""
@@ -238,15 +234,16 @@ def score(input_dir: Path, out: Path, province: str | None, method: str, prefer:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Folder for status.csv.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 when a district is missing or must correct.")
+@prefer_option
 @kpi_set_option
 def status(input_dir: Path, province: str | None, deadline: str | None, out: Path, strict: bool,
-           kpi_set_path: Path | None) -> None:
+           prefer: str, kpi_set_path: Path | None) -> None:
     """Who has sent, who has not, who needs correction (table and status.csv)."""
     from cdd_scorer.status import all_complete, district_status, render_status, write_status_csv
 
     kpi_set = load_card(kpi_set_path)
     day = parse_date_option(deadline, "--deadline")
-    rows = district_status(read_round(input_dir, kpi_set, province=province), day)
+    rows = district_status(read_round(input_dir, kpi_set, province=province, prefer=prefer), day)
     with clean_errors():
         write_status_csv(rows, out / "status.csv")
     click.echo(render_status(rows, day))
@@ -282,14 +279,15 @@ def collect(sources: tuple[Path, ...], into: Path) -> None:
 @province_option
 @click.option("--warnings", "include_warnings", is_flag=True,
               help="Also districts that have warnings only, and list their warnings.")
+@prefer_option
 @kpi_set_option
-def feedback(input_dir: Path, out: Path, province: str | None, include_warnings: bool,
+def feedback(input_dir: Path, out: Path, province: str | None, include_warnings: bool, prefer: str,
              kpi_set_path: Path | None) -> None:
     """For each district with problems, its workbook with the problem cells marked, and an e-mail text."""
     from cdd_scorer.feedback import write_feedback
 
     kpi_set = load_card(kpi_set_path)
-    result = read_round(input_dir, kpi_set, province=province)
+    result = read_round(input_dir, kpi_set, province=province, prefer=prefer)
     with clean_errors():
         paths = write_feedback(result, kpi_set, out, include_warnings)
     workbooks = [p for p in paths if p.suffix == ".xlsx"]
@@ -335,6 +333,6 @@ def demo(workdir: Path) -> None:
         filled = fill_demo_inputs(kpi_set, templates, areas, workdir / "input")
     click.echo(f"1. แบบฟอร์ม / templates: {len(templates)} → {workdir / 'templates'}")
     click.echo(f"2. อำเภอส่งกลับ / returned by districts: {len(filled)} → {workdir / 'input'}")
-    result = run_scoring(workdir / "input", workdir / "output", kpi_set, "step", None, None, True)
+    result = run_scoring(workdir / "input", workdir / "output", kpi_set, "step", None, "newest", True)
     click.echo("3. คิดคะแนน / scored:")
     print_summary(result, workdir / "output")

@@ -125,7 +125,49 @@ def test_score_of_an_empty_folder_still_writes_every_output(tmp_path):
     result = invoke("score", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"consolidated.xlsx", "scores.csv", "issues.csv"}
-    assert "no usable workbook" in result.output
+    assert "no spreadsheet found (the folder is empty)" in result.output
+
+
+@pytest.fixture(scope="module")
+def demo_round(tmp_path_factory) -> Path:
+    """The demo's Khon Kaen round: 25 districts answered, one with errors."""
+    folder = tmp_path_factory.mktemp("demo")
+    assert invoke("demo", "--dir", str(folder)).exit_code == 0
+    return folder / "input"
+
+
+@pytest.mark.parametrize("command", ["score", "status", "feedback"])
+def test_a_province_without_files_names_the_provinces_found_on_every_command(command, demo_round, tmp_path):
+    result = invoke(command, str(demo_round), "--province", "41", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert "ไม่พบแบบฟอร์มของจังหวัดอุดรธานี" in first
+    assert "ขอนแก่น (Khon Kaen, 40): 25" in result.output
+    assert "did you mean: --province 40 ?" in result.output
+
+
+@pytest.mark.parametrize("command", ["score", "status", "feedback"])
+def test_a_folder_without_templates_names_what_it_holds_on_every_command(command, tmp_path):
+    import openpyxl
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "งบประมาณ"
+    wb.save(folder / "budget.xlsx")
+    (folder / "notes.txt").write_text("x")
+    result = invoke(command, str(folder), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "no usable workbook was found; the folder holds:" in result.output
+    assert "budget.xlsx" in result.output and "is not a template made by cdd-scorer" in result.output
+    assert "notes.txt" in result.output
+
+
+def test_the_score_summary_names_the_files_with_errors(demo_round, tmp_path):
+    result = invoke("score", str(demo_round), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    named = result.output.split("files with errors:")[1].splitlines()[1]
+    assert named.startswith("  4025_Non_Sila.xlsx (4025 โนนศิลา): ") and named.endswith("(+1)")  # two errors
 
 
 def test_generate_all_provinces_writes_every_district_of_each(tmp_path, monkeypatch):
