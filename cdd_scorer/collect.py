@@ -13,8 +13,8 @@ line per attachment and per mail out (``collect_log``).
 - One bad thing costs one item: every mail, MIME part, archive and archive member is handled on
   its own, and any error reading it becomes that item's log line. A failed *write* stops the run
   with an ``OutputError`` (exit 3) naming it, after what was saved so far is logged.
-- Budgets (``MAX_*``) hold per attachment (``score``'s own file limit), per archive and per run,
-  and nesting is counted across mail and zip levels; each limit hit is one log line.
+- Budgets (``MAX_*``) hold per attachment (``score``'s own file limit), per archive and per run
+  (``collect_run``), and nesting is counted across mail and zip levels; each limit hit is one log line.
 - Archive members are never extracted by path: only their sanitized base name is used, so nothing
   can be written outside the input folder.
 - Each saved file gets the e-mail's date as its modification time, so "received when" can be
@@ -24,29 +24,18 @@ line per attachment and per mail out (``collect_log``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
 
 from cdd_scorer.attachment_kinds import attachment_kind
-from cdd_scorer.blank_templates import is_blank_template
-from cdd_scorer.collect_log import (
-    LOG_COLUMNS,
-    LOG_FOLDER,
-    LOG_NAME,
-    CollectEntry,
-    CollectLog,
-    Origin,
-    Outcome,
-    failed,
-)
+from cdd_scorer.collect_log import LOG_FOLDER, LOG_NAME, CollectEntry, CollectLog, Origin, failed
+from cdd_scorer.collect_run import CollectReport, CollectRun, RunLimitReached, sha256_of
 from cdd_scorer.input_files import list_input_files
-from cdd_scorer.intake_folder import IntakeFolder, IntakeWriteError
+from cdd_scorer.intake_folder import IntakeFolder
 from cdd_scorer.mail_parts import (
     MailHeaders,
     MailPart,
@@ -60,44 +49,19 @@ from cdd_scorer.mail_parts import (
     raw_spreadsheet_parts,
     tnef_parts,
 )
-from cdd_scorer.output_files import OutputError, ensure_folder
-from cdd_scorer.problems import Problem
-from cdd_scorer.safe_names import MAX_NAME_BYTES, plain_text, safe_file_name
+from cdd_scorer.output_files import ensure_folder
+from cdd_scorer.safe_names import plain_text
 from cdd_scorer.safety import DEFAULT_LIMITS, MB, OLE2_SIGNATURE, ZIP_SIGNATURES
-
-__all__ = ["LOG_COLUMNS", "MAX_NAME_BYTES", "CollectEntry", "CollectReport", "Origin", "collect", "safe_file_name"]
 
 MAX_MEMBER_BYTES = DEFAULT_LIMITS.max_file_bytes  # what score would open; a larger file is refused there
 MAX_MESSAGE_BYTES = 2 * DEFAULT_LIMITS.max_file_bytes  # one mail, encoded: an attachment of the limit and more
 MAX_ARCHIVE_BYTES = 512 * MB
 MAX_ARCHIVE_MEMBERS = 5000
 MAX_NESTING_DEPTH = 3  # mail and archive levels together: a zip in a mail in a mail is the deepest
-MAX_RUN_FILES = 2000
-MAX_RUN_BYTES = 1024 * MB
-MAX_RUN_ITEMS = 50_000  # attachments and archive members looked at, saved or not
 OWN_FOLDERS = ("templates", "output", "feedback")  # the default --out folders of generate, score, feedback
 MAIL_SUFFIXES = (".eml",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
 SOURCE_SIGNATURES = (*ZIP_SIGNATURES, OLE2_SIGNATURE, b"\x78\x9f\x3e\x22")
-
-
-@dataclass
-class CollectReport:
-    """Every attachment and mail seen by one ``collect`` run, and where its log went."""
-
-    log_path: Path
-    entries: list[CollectEntry] = field(default_factory=list)
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for e in self.entries if e.outcome == outcome)
-
-    @property
-    def saved(self) -> list[Path]:
-        return [e.saved for e in self.entries if e.saved is not None]
-
-
-class _RunLimitReached(Exception):
-    """A per-run budget is spent: the run stops after logging it once."""
 
 
 def collect(sources: list[Path], into: Path) -> CollectReport:
@@ -120,33 +84,9 @@ def collect(sources: list[Path], into: Path) -> CollectReport:
     return run.report
 
 
-class _Run:
-    """One ``collect`` run: what it has seen, saved and spent."""
-
-    def __init__(self, inbox: IntakeFolder, log: CollectLog, report: CollectReport):
-        self.inbox = inbox
-        self.log = log
-        self.report = report
-        self.saved_files = 0
-        self.saved_bytes = 0
-        self.items = 0
-
-    def record(self, entry: CollectEntry) -> None:
-        self.report.entries.append(entry)
-        self.log.write(entry)
-
-    def guarded(self, name: str, where: Origin, action: Callable[[], object]) -> None:
-        """Run ``action``; any error of a reader or decoder becomes ``name``'s failed entry."""
-        try:
-            action()
-        except (OutputError, _RunLimitReached):
-            raise
-        except RecursionError:
-            self.record(failed("unsafe_file", name, where, "nested too deep"))
-        except OSError as exc:
-            self.record(failed("read_failed", name, where, exc.strerror or str(exc)))
-        except Exception as exc:  # noqa: BLE001 - the error boundary of one item, by design
-            self.record(failed("corrupt_file", name, where, str(exc) or type(exc).__name__))
+class _Run(CollectRun):
+    """One ``collect`` run: walking its sources and opening what they hold, mail and archive levels
+    down to each spreadsheet (recording, saving and the run's budgets: ``CollectRun``)."""
 
     # ---- sources
 
@@ -160,7 +100,7 @@ class _Run:
                                                  params={"folder": own_folder}))
                     else:
                         self.guarded(path.name, origin, lambda path=path, origin=origin: self.source_file(path, origin))
-        except _RunLimitReached as limit:
+        except RunLimitReached as limit:
             self.record(failed("collect_limit", "", Origin(""), str(limit)))
 
     def source_file(self, path: Path, origin: Origin) -> None:
@@ -230,7 +170,7 @@ class _Run:
 
         def decode_and_collect() -> None:
             data = part.decode()
-            digest = _sha256(data)
+            digest = sha256_of(data)
             if digest in seen:
                 return
             seen.add(digest)
@@ -300,65 +240,6 @@ class _Run:
         member_origin = origin if origin.time else replace(origin, time=_zip_time(member))
         self.blob(base, content, "", member_origin, where, depth)
 
-    # ---- saving
-
-    def save(self, name: str, data: bytes, origin: Origin) -> None:
-        digest = _sha256(data)
-        existing = self.inbox.contents.get(digest)
-        if existing is not None:
-            if digest in self.log.saved_digests:
-                self.record(CollectEntry("duplicate", "attachment_duplicate", name, origin, sha256=digest,
-                                         params={"other": existing}))
-            else:  # saved by a run whose log row was lost (killed, log open in Excel, disk full)
-                self.record(CollectEntry("saved", "attachment_recorded", name, origin, self.inbox.folder / existing,
-                                         digest))
-            return
-        if self.saved_files >= MAX_RUN_FILES:
-            raise _RunLimitReached(f"{MAX_RUN_FILES:,} files")
-        if self.saved_bytes + len(data) > MAX_RUN_BYTES:
-            raise _RunLimitReached(f"{MAX_RUN_BYTES // MB:,} MB")
-        try:
-            if self.returned_empty(name, data):
-                self.record(CollectEntry("ignored", "attachment_blank_template", name, origin, sha256=digest))
-                return
-            target = self.inbox.save(safe_file_name(name), data, digest,
-                                     origin.time.timestamp() if origin.time else None)
-        except IntakeWriteError as exc:
-            self.stop_on_write_failure(exc, origin)
-        self.saved_files += 1
-        self.saved_bytes += len(data)
-        self.record(CollectEntry("saved", "attachment_saved", name, origin, target, digest))
-
-    def returned_empty(self, name: str, data: bytes) -> bool:
-        """Whether an .xlsx attachment is one of the tool's templates with nothing entered."""
-        if not (name.lower().endswith(".xlsx") and data.startswith(ZIP_SIGNATURES)):
-            return False
-        with self.inbox.scratch_copy(data, ".xlsx") as copy:
-            return is_blank_template(copy)
-
-    def stop_on_write_failure(self, exc: IntakeWriteError, origin: Origin) -> NoReturn:
-        params = {"folder": str(self.inbox.folder), "detail": exc.reason, "count": self.saved_files,
-                  "log": str(self.log.path)}
-        entry = CollectEntry("failed", "collect_write_failed", exc.name, origin, params=params)
-        try:
-            self.record(entry)
-        except OutputError:
-            self.report.entries.append(entry)
-        problem = Problem("collect_write_failed", file=exc.name, params=params)
-        raise OutputError(f"{problem.message_th} / {problem.message_en}. "
-                          f"{problem.action_th} / {problem.action_en}") from None
-
-    # ---- budgets
-
-    def count_item(self) -> None:
-        self.items += 1
-        if self.items > MAX_RUN_ITEMS:
-            raise _RunLimitReached(f"{MAX_RUN_ITEMS:,} attachments")
-
-    def too_large(self, name: str, where: Origin, size: int, limit: int) -> None:
-        self.record(CollectEntry("failed", "file_too_large", name, where,
-                                 params={"size": _megabytes(size), "limit": _megabytes(limit)}))
-
 
 def _source_files(source: Path, into: Path) -> Iterator[tuple[Path, str]]:
     """The files of a source, each with the tool's own folder it lies in ("" for none)."""
@@ -407,10 +288,3 @@ def _zip_time(member: zipfile.ZipInfo) -> dt.datetime | None:
     except ValueError:
         return None
 
-
-def _megabytes(size: int) -> str:
-    return f"{size / MB:,.1f} MB"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

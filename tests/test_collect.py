@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from cdd_scorer import collect as collect_module
-from cdd_scorer.collect import LOG_COLUMNS, MAX_NAME_BYTES, collect, safe_file_name
+from cdd_scorer.collect import collect
+from cdd_scorer.collect_log import LOG_COLUMNS
 from cdd_scorer.demo import WORKED_EXAMPLE
 from cdd_scorer.filling import fill_template
 from cdd_scorer.input_files import list_input_files
 from cdd_scorer.round import run_round
+from cdd_scorer.safe_names import MAX_NAME_BYTES, safe_file_name
 from cdd_scorer.template import template_file_name
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
