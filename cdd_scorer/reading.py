@@ -19,37 +19,23 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from html import unescape
 from pathlib import Path
 from typing import Any
 
 from defusedxml import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from cdd_scorer.cell_refs import cell_index
 from cdd_scorer.kpi import Field, KpiSet
 from cdd_scorer.metadata import KEY_COLUMN, META_SHEET, TemplateMetadata, split_address
+from cdd_scorer.ods_xml import ods_hidden_values
 from cdd_scorer.problems import Problem
-from cdd_scorer.safety import (
-    DEFAULT_LIMITS,
-    FileContent,
-    SafetyLimits,
-    SpreadsheetFormat,
-    column_number,
-    open_checked,
-)
+from cdd_scorer.safety import DEFAULT_LIMITS, FileContent, SafetyLimits, SpreadsheetFormat, open_checked
+from cdd_scorer.xlsx_xml import xlsx_hidden_values
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 NOT_SPREADSHEET_KINDS = {".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".csv": "CSV", ".txt": "text",
                          ".jpg": "image", ".jpeg": "image", ".png": "image", ".zip": "zip", ".eml": "e-mail"}
-_XLSX_SHEET = re.compile(r"<(?:\w+:)?sheet\s([^>]*)>")
-_XLSX_RELATIONSHIP = re.compile(r"<(?:\w+:)?Relationship\s([^>]*)>")
-_XML_ATTRIBUTE = re.compile(r"""([\w.-]+(?::[\w.-]+)?)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_XLSX_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
-_XLSX_VALUE = re.compile(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.DOTALL)
-_XLSX_FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
-_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_CALCEXT_NS = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 
 
 @dataclass(frozen=True)
@@ -200,7 +186,7 @@ def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set:
         if address is None:
             continue  # a card/template mismatch is reported by the fingerprint check
         sheet, cell = split_address(address)
-        row, col = _cell_index(cell)
+        row, col = cell_index(cell)
         where = dict(file=source.name, province_code=metadata.province_code,
                      district_code=metadata.district_code, field=fld.id)
         rows = sheets.rows(sheet)
@@ -262,19 +248,13 @@ def _at(rows: list[list[Any]], row: int, col: int) -> Any:
     return None
 
 
-def _cell_index(cell: str) -> tuple[int, int]:
-    """``D12`` → (11, 3), zero-based."""
-    letters = cell.rstrip("0123456789")
-    return int(cell[len(letters):]) - 1, column_number(letters) - 1
-
-
 # ---- what calamine shows as empty: error values and formulas without a saved value
 
 def _explain_empty_cells(raw: RawSubmission, fmt: SpreadsheetFormat, kpi_set: KpiSet, content: FileContent) -> None:
     """Give an empty input cell its error value (#DIV/0!…) as raw value, or note a formula without
     a saved value (left empty). Optional cells too: a blank note costs a byte search, and an error or a
     formula there is as wrong as anywhere. Only the sheets holding empty input cells are looked at."""
-    inspect = {"xlsx": _xlsx_hidden_values, "ods": _ods_hidden_values}.get(fmt)
+    inspect = {"xlsx": xlsx_hidden_values, "ods": ods_hidden_values}.get(fmt)
     empty = {f.id: raw.cells[f.id] for f in kpi_set.fields if f.id in raw.cells and raw.cells[f.id].value is None}
     if inspect is None or not empty:
         return
@@ -297,86 +277,3 @@ def _formula_without_value(raw: RawSubmission, fld: Field, sheet: str, cell: str
     return Problem("formula_without_value", file=raw.source.name, province_code=raw.metadata.province_code,
                    district_code=raw.metadata.district_code, sheet=sheet, cell=cell, field=fld.id,
                    value=formula, params={"label": fld.label_th, "label_en": fld.label_en})
-
-
-def _xlsx_hidden_values(content: FileContent, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
-    """Error values and value-less formulas among ``cells``, from the sheet XML (the file passed the
-    safety checks, so the part is bounded and declares no entities)."""
-    part = xlsx_sheet_part(content, sheet)
-    if part is None:
-        return {}
-    xml = content.read(part)
-    found: dict[str, tuple[str, str]] = {}
-    for ref, (attributes, body) in _xlsx_cells(xml, cells).items():
-        value = _XLSX_VALUE.search(body)
-        value_text = unescape(value[1]) if value else ""
-        formula = _XLSX_FORMULA.search(body)
-        if 't="e"' in attributes and value_text:
-            found[ref] = ("error", value_text)
-        elif formula and not value_text:
-            found[ref] = ("formula", "=" + (unescape(formula[1] or "") or "…"))
-    return found
-
-
-def _xlsx_cells(xml: bytes, refs: set[str]) -> dict[str, tuple[str, str]]:
-    """The attributes and content of the ``<c>`` elements ``refs`` that have content (an empty styled
-    input cell is ``<c r="C20" s="5"/>``): a byte search per cell, not a parse of the sheet."""
-    start = max(xml.find(b"sheetData"), 0)  # <selection sqref="C20"> comes before the cells
-    cells: dict[str, tuple[str, str]] = {}
-    for ref in refs:
-        needle = f'r="{ref}"'.encode()
-        at = xml.find(needle, start)
-        while at >= 0:
-            cell = _XLSX_CELL.match(xml, xml.rfind(b"<", start, at))
-            if cell and cell.start(1) <= at < cell.end(1) and xml[at - 1:at].isspace():
-                if cell[2]:
-                    cells[ref] = (cell[1].decode("utf-8", "replace"), cell[2].decode("utf-8", "replace"))
-                break
-            at = xml.find(needle, at + 1)
-    return cells
-
-
-def _xml_attributes(tag_text: str) -> dict[str, str]:
-    """An element's attributes by local name (``r:id`` → ``id``), entities resolved."""
-    return {key.rpartition(":")[2]: unescape(double or single) for key, double, single in
-            _XML_ATTRIBUTE.findall(tag_text)}
-
-
-def xlsx_sheet_part(content: FileContent | zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member of the worksheet called ``sheet``, from workbook.xml and its relationships."""
-    workbook = content.read("xl/workbook.xml").decode("utf-8", "replace")
-    rel_id = next((attrs.get("id") for attrs in map(_xml_attributes, _XLSX_SHEET.findall(workbook))
-                   if attrs.get("name") == sheet), None)
-    rels = content.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    target = next((attrs.get("Target") for attrs in map(_xml_attributes, _XLSX_RELATIONSHIP.findall(rels))
-                   if rel_id and attrs.get("Id") == rel_id), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _ods_hidden_values(content: FileContent, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
-    wanted = {_cell_index(c): c for c in cells}
-    found: dict[str, tuple[str, str]] = {}
-    in_sheet, row, col = False, 0, 0
-    for event, element in ElementTree.iterparse(io.BytesIO(content.read("content.xml")), events=("start", "end")):
-        tag = element.tag
-        if tag == f"{_TABLE_NS}table":
-            in_sheet = event == "start" and element.get(f"{_TABLE_NS}name") == sheet
-            row = 0
-        elif not in_sheet:
-            continue
-        elif tag == f"{_TABLE_NS}table-row" and event == "start":
-            col = 0
-        elif tag == f"{_TABLE_NS}table-row":
-            row += int(element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
-            element.clear()
-        elif tag in (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell") and event == "end":
-            ref = wanted.get((row, col))
-            if ref and element.get(f"{_CALCEXT_NS}value-type") == "error":
-                found[ref] = ("error", "".join(element.itertext()).strip())
-            elif ref and element.get(f"{_TABLE_NS}formula") and not element.get(f"{_OFFICE_NS}value-type"):
-                found[ref] = ("formula", element.get(f"{_TABLE_NS}formula", "").removeprefix("of:"))
-            col += int(element.get(f"{_TABLE_NS}number-columns-repeated", "1"))
-            element.clear()
-    return found

@@ -22,9 +22,10 @@ import openpyxl
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.metadata import META_SHEET
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import FileOutcome, read_input_file, xlsx_sheet_part
+from cdd_scorer.reading import FileOutcome, read_input_file
 from cdd_scorer.safety import MB, SafetyLimits
 from cdd_scorer.template import ENTRY_SHEET
+from cdd_scorer.xlsx_xml import xlsx_sheet_part
 
 BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
                   + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
