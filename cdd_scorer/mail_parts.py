@@ -47,7 +47,8 @@ _MODERN = BytesParser(policy=email.policy.default)
 _COMPAT = BytesParser(policy=email.policy.compat32)
 _STRUCTURE_DEFECTS = (StartBoundaryNotFoundDefect, CloseBoundaryNotFoundDefect, MultipartInvariantViolationDefect)
 _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
-_BOUNDARY_LINE = re.compile(rb"^--[^\r\n]{1,200}$", re.MULTILINE)
+_BOUNDARY_LINE = re.compile(rb"^--[^\r\n]{1,200}\r?$", re.MULTILINE)  # CRLF as sent, LF as saved
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _SPREADSHEET_TYPES = {t for t, suffix in DECLARED_TYPES.items() if suffix in SPREADSHEET_SUFFIXES}
 _SPREADSHEET_NAME = re.compile(rb"name\*?=[^;\r\n]*\.(?:xlsx|xlsm|xls|ods)\b", re.IGNORECASE)
 _MAX_EMBEDDED_OUTLOOK = 3
@@ -122,7 +123,8 @@ def raw_spreadsheet_parts(data: bytes) -> Iterator[MailPart]:
     at every line that looks like a boundary, for mail whose structure no parser follows."""
     for chunk in _BOUNDARY_LINE.split(data):
         chunk = chunk.lstrip(b"\r\n")
-        head = chunk[:chunk.find(b"\n\n") if b"\n\n" in chunk else 4096][:4096]
+        end = _HEADER_END.search(chunk, 0, 4096)
+        head = chunk[:end.start() if end else 4096]
         if not (_SPREADSHEET_NAME.search(head) or any(t.encode() in head.lower() for t in _SPREADSHEET_TYPES)):
             continue
         part = _COMPAT.parsebytes(chunk, headersonly=True)
