@@ -144,13 +144,23 @@ def _mime_part(name: str, part: Message) -> MailPart:
 def _attachment_name(part: Message) -> str | None:
     """The attachment's file name (RFC 2231, encoded words and 8-bit names decoded), "attachment"
     for a nameless part that is not text, or None for a message body."""
-    name = part.get_filename()
+    name = _file_name(part)
     if name:
         return decoded_text(str(name))
     if part.get_content_disposition() == "attachment" or part.get_content_maintype() not in ("text", "multipart",
                                                                                              "message"):
         return "attachment"
     return None
+
+
+def _file_name(part: Message) -> str | None:
+    """The ``filename`` (or ``name``) parameter, read from the raw header text: the parsers turn raw
+    8-bit names into replacement characters, which ``_undo_surrogates`` reads as UTF-8 or Thai."""
+    clean = Message()
+    for key, value in part.raw_items():
+        if key.lower() in ("content-disposition", "content-type"):
+            clean[key] = _undo_surrogates(str(value))
+    return clean.get_filename()
 
 
 def mail_headers(message: Message) -> MailHeaders:
