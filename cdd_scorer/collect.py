@@ -157,13 +157,10 @@ class _Run(CollectRun):
             self.record(CollectEntry("ignored", "mail_no_attachment", origin.subject or "-", origin))
 
     def part(self, part: MailPart, origin: Origin, depth: int, seen: set[str]) -> None:
-        """One attachment of a mail, decoded within its own error boundary and size limit."""
+        """One attachment of a mail, decoded within its own error boundary and size limit (whatever its
+        name says: a workbook may be called "file.dat")."""
         self.count_item()
         where = origin.inside(part.name)
-        guess = attachment_kind(part.name, b"", part.declared_type)
-        if guess.kind in ("other", "lock") and Path(part.name).suffix:
-            self.record(_ignored(guess.kind, part.name, where))  # a .pdf or .jpg is not decoded at all
-            return
         if part.encoded_size > MAX_MEMBER_BYTES:
             self.too_large(part.name, where, part.encoded_size, MAX_MEMBER_BYTES)
             return
@@ -220,10 +217,6 @@ class _Run(CollectRun):
                where: Origin, depth: int, budget: list[int]) -> None:
         self.count_item()
         base = re.split(r"[/\\]", member_name)[-1]
-        guess = attachment_kind(base, b"")
-        if guess.kind in ("other", "lock") and Path(base).suffix:
-            self.record(_ignored(guess.kind, base, where))
-            return
         if member.flag_bits & 0x1:
             self.record(failed("encrypted_file", base, where))
             return
