@@ -160,6 +160,8 @@ class _Run(CollectRun):
         """One attachment of a mail, decoded within its own error boundary and size limit (whatever its
         name says: a workbook may be called "file.dat")."""
         self.count_item()
+        if part.forwarded is not None:
+            origin = _with_headers(origin, part.forwarded)
         where = origin.inside(part.name)
         if part.encoded_size > MAX_MEMBER_BYTES:
             self.too_large(part.name, where, part.encoded_size, MAX_MEMBER_BYTES)

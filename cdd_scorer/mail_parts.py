@@ -74,12 +74,14 @@ class MailHeaders:
 
 @dataclass(frozen=True)
 class MailPart:
-    """One attachment, not yet decoded: ``encoded_size`` bounds what ``decode`` would return."""
+    """One attachment, not yet decoded: ``encoded_size`` bounds what ``decode`` would return;
+    ``forwarded`` is the forwarded message it came in, when not the mail itself."""
 
     name: str
     declared_type: str
     encoded_size: int
     decode: Callable[[], bytes]
+    forwarded: MailHeaders | None = None
 
 
 # ---- .eml and mbox messages
@@ -109,13 +111,21 @@ def _leaf_count(message: Message) -> int:
 
 
 def message_parts(message: Message) -> Iterator[MailPart]:
-    """Every attachment of ``message``, forwarded messages' attachments included; bodies skipped."""
-    for part in message.walk():
+    """Every attachment of ``message``, in order, the attachments of forwarded messages included (with
+    the headers of the message that carried them); bodies skipped."""
+    stack: list[tuple[Message, MailHeaders | None]] = [(message, None)]
+    while stack:
+        part, forwarded = stack.pop()
         if part.is_multipart():
+            if part.get_content_type() == "message/rfc822":
+                inner = part.get_payload(0)
+                stack.append((inner, mail_headers(inner)))
+            else:
+                stack.extend((p, forwarded) for p in reversed(part.get_payload()))
             continue
         name = _attachment_name(part)
         if name is not None:
-            yield _mime_part(name, part)
+            yield _mime_part(name, part, forwarded)
 
 
 def raw_spreadsheet_parts(data: bytes) -> Iterator[MailPart]:
@@ -130,15 +140,15 @@ def raw_spreadsheet_parts(data: bytes) -> Iterator[MailPart]:
         part = _COMPAT.parsebytes(chunk, headersonly=True)
         name = _attachment_name(part)
         if name is not None:
-            yield _mime_part(name, part)
+            yield _mime_part(name, part, None)
 
 
-def _mime_part(name: str, part: Message) -> MailPart:
+def _mime_part(name: str, part: Message, forwarded: MailHeaders | None) -> MailPart:
     payload = part.get_payload()
     size = len(payload) if isinstance(payload, str | bytes) else 0
     if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
         size = size * 3 // 4
-    return MailPart(name, part.get_content_type(), size, lambda: part.get_payload(decode=True) or b"")
+    return MailPart(name, part.get_content_type(), size, lambda: part.get_payload(decode=True) or b"", forwarded)
 
 
 def _attachment_name(part: Message) -> str | None:
