@@ -20,8 +20,12 @@ from cdd_scorer.xlsx import cell_ref
 
 def is_blank_template(path: Path) -> bool:
     """True when ``path`` is a cdd-scorer entry template with no value entered in any input cell;
-    False for anything else, including files that cannot be read."""
-    check, content = open_checked(path, path.name)
+    False for anything else, including files that cannot be read or checked: a check that fails
+    never keeps a reply out of the input folder."""
+    try:
+        check, content = open_checked(path, path.name)
+    except Exception:  # noqa: BLE001 - an unreadable file is not a blank template; score reports it
+        return False
     if content is None or check.format != "xlsx":
         return False
     try:
@@ -30,7 +34,7 @@ def is_blank_template(path: Path) -> bool:
             return _no_input_entered(workbook)
         finally:
             workbook.close()
-    except Exception:  # noqa: BLE001 - an unreadable file is not a blank template; score reports it
+    except Exception:  # noqa: BLE001 - as above
         return False
     finally:
         content.close()
