@@ -74,6 +74,28 @@ def workbook(tag: str) -> bytes:
     return b"PK\x03\x04 workbook " + tag.encode()
 
 
+def xlsx_bytes(tag: str) -> bytes:
+    """A zip that content sniffing takes for an .xlsx workbook (whatever its name or MIME type)."""
+    return zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>",
+                      "xl/worksheets/sheet1.xml": f"<worksheet>{tag}</worksheet>".encode()})
+
+
+def raw_mail(body: str, content_type: str, subject: str = "ส่งรายงาน", extra_headers: str = "") -> bytes:
+    """A hand-made message (what mail programs write and Python's email package would not)."""
+    return ("From: district@example.org\r\nTo: province@example.org\r\n"
+            f"Subject: =?UTF-8?B?{base64.b64encode(subject.encode()).decode()}?=\r\n"
+            "Date: Wed, 28 Sep 2022 09:00:00 +0700\r\nMIME-Version: 1.0\r\n"
+            f"{extra_headers}Content-Type: {content_type}\r\n\r\n{body}").encode()
+
+
+def attachment_part(boundary: str, name: str, data: bytes,
+                    content_type: str = "application/vnd.ms-excel") -> str:
+    """One base64 attachment part of a hand-made multipart body, opened by ``--boundary``."""
+    return (f"--{boundary}\r\nContent-Type: {content_type}; name=\"{name}\"\r\n"
+            f"Content-Disposition: attachment; filename=\"{name}\"\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{base64.b64encode(data).decode()}\r\n")
+
+
 def test_thai_attachment_names_come_out_right_rfc2231_encoded_words_and_windows_874(tmp_path):
     rfc2231 = save_eml(tmp_path / "mails" / "a.eml", mail([(THAI_NAME, workbook("a"))]))
     utf8_word = base64.b64encode("รายงาน อำเภอพล.xlsx".encode()).decode()
