@@ -4,7 +4,9 @@ problem cells marked and explained, a first sheet listing every problem, and an 
 The copy is rebuilt from a fresh template (``template.write_template``) and filled with the values
 the district typed, read again from its file: re-saving the district's own file with openpyxl
 could lose validations that Excel wrote, while the fresh template brings back the validation,
-protection and metadata of the round. The district's original is only read, never written.
+protection and metadata of the round. The district's original is only read, never written. The
+copy's hidden metadata names the file it was made from (its lineage), so that when the district sends
+the corrected copy back it supersedes that file instead of conflicting with it (``round._choose``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cdd_scorer.kpi import KpiSet
+from cdd_scorer.metadata import META_SHEET, Lineage
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
-from cdd_scorer.reading import RawSubmission
+from cdd_scorer.reading import RawSubmission, SourceFile
 from cdd_scorer.results import DistrictResult, RoundResult
 from cdd_scorer.template import TemplateOptions, template_file_name, write_template
 from cdd_scorer.thai import be_time, display_width
@@ -90,6 +93,7 @@ def _district_feedback(result: RoundResult, kpi_set: KpiSet, d: DistrictResult, 
     corrections = [_locate(wb, p) for p in problems]
     if submission is not None:
         _write_values(wb, submission)
+        _record_lineage(wb, submission.source)
     for cell_problems in _by_cell(corrections):
         _mark(wb, cell_problems)
     font = TemplateOptions().font
@@ -136,6 +140,13 @@ def _write_values(wb: Workbook, submission: RawSubmission) -> None:
             continue
         sheet, cell = next(iter(name.destinations))
         _set_value(wb[sheet][cell.replace("$", "")], raw.value)
+
+
+def _record_lineage(wb: Workbook, source: SourceFile) -> None:
+    """Name the submission the copy was made from in its hidden metadata sheet."""
+    lineage = Lineage(source.sha256, source.saved_at.isoformat() if source.saved_at else "")
+    for row in lineage.rows():
+        wb[META_SHEET].append(row)
 
 
 def _set_value(cell: Any, value: Any) -> None:

@@ -3,7 +3,9 @@
 The hidden sheet ``_meta`` holds two columns, key and value. The reader identifies a district
 from it (never from the file name), and checks that the workbook was made for the KPI card being
 scored. Each input's address is stored as ``cell.<field id>`` = ``<sheet>!<cell>``; the entry
-sheet also keeps each field id in column A of its row, so a moved row is still found.
+sheet also keeps each field id in column A of its row, so a moved row is still found. A correction
+workbook (``feedback``) adds its lineage, ``corrects.sha256`` and ``corrects.saved_at``: the submission
+it was made from, which it supersedes when it comes back. Templates without them still read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: the reader's worker processes need not import geothai
@@ -22,6 +24,7 @@ META_SHEET = "_meta"
 PRODUCT = "cdd-scorer"
 KEY_COLUMN = "A"
 CELL_PREFIX = "cell."
+LINEAGE_PREFIX = "corrects."
 
 
 def template_id(kpi_set: KpiSet, area: Area) -> str:
@@ -34,6 +37,19 @@ def template_file_name(area: Area) -> str:
     """ASCII-safe file name: ``<district code>_<English name>.xlsx``."""
     name = re.sub(r"[^A-Za-z0-9]+", "_", area.district_name_en).strip("_")
     return f"{area.district_code}_{name or 'district'}.xlsx"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The submission a correction workbook was made from: its SHA-256 and saved time (ISO text, empty
+    when unknown)."""
+
+    sha256: str
+    saved_at: str = ""
+
+    def rows(self) -> list[tuple[str, str]]:
+        """Key/value rows for the metadata sheet."""
+        return [(LINEAGE_PREFIX + k, v) for k, v in asdict(self).items()]
 
 
 @dataclass(frozen=True)
@@ -53,32 +69,40 @@ class TemplateMetadata:
     generated_at: str
     product: str = PRODUCT
     cells: dict[str, str] = field(default_factory=dict)
+    corrects: Lineage | None = None  # only in a correction workbook
 
     def rows(self) -> list[tuple[str, str]]:
         """Key/value rows for the metadata sheet."""
         plain = asdict(self)
         cells = plain.pop("cells")
-        return list(plain.items()) + [(CELL_PREFIX + k, v) for k, v in cells.items()]
+        plain.pop("corrects")
+        lineage = self.corrects.rows() if self.corrects else []
+        return list(plain.items()) + lineage + [(CELL_PREFIX + k, v) for k, v in cells.items()]
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[object, object]]) -> TemplateMetadata | None:
         """Read the key/value rows back; None when they are not a cdd-scorer template's."""
         values: dict[str, str] = {}
         cells: dict[str, str] = {}
+        lineage: dict[str, str] = {}
         for key, value in rows:
             if not isinstance(key, str) or not key:
                 continue
             text = "" if value is None else str(value)
             if key.startswith(CELL_PREFIX):
                 cells[key.removeprefix(CELL_PREFIX)] = text
+            elif key.startswith(LINEAGE_PREFIX):
+                lineage[key.removeprefix(LINEAGE_PREFIX)] = text
             else:
                 values[key] = text
         if values.get("product") != PRODUCT:
             return None
-        names = [n for n in cls.__dataclass_fields__ if n != "cells"]
-        if any(n not in values for n in names if n != "product"):
+        names = [f.name for f in fields(cls) if f.name not in ("cells", "corrects")]
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        if any(n not in values for n in required):
             return None
-        return cls(**{n: values[n] for n in names}, cells=cells)
+        corrects = Lineage(lineage["sha256"], lineage.get("saved_at", "")) if lineage.get("sha256") else None
+        return cls(**{n: values[n] for n in names if n in values}, cells=cells, corrects=corrects)
 
 
 def split_address(address: str) -> tuple[str, str]:

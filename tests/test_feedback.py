@@ -12,6 +12,7 @@ import pytest
 from cdd_scorer.demo import WORKED_EXAMPLE
 from cdd_scorer.feedback import FEEDBACK_SHEET, FILLS, write_feedback
 from cdd_scorer.filling import fill_template
+from cdd_scorer.metadata import Lineage
 from cdd_scorer.reading import read_workbook
 from cdd_scorer.round import run_round
 from cdd_scorer.template import template_file_name, write_template
@@ -31,7 +32,7 @@ def _sha(path: Path) -> str:
 def round_dir(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Path:
     """A clean; B with errors (and text that looks like a formula); C with a warning only (a report date
     outside the fiscal year);
-    D sent two different files."""
+    D sent two different files (which conflict under --prefer error)."""
     a, b, c, d = khon_kaen_areas[:4]
     folder = tmp_path_factory.mktemp("input")
     fill_template(template_dir / template_file_name(a), WORKED_EXAMPLE, folder / template_file_name(a))
@@ -53,7 +54,7 @@ def round_dir(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Path:
 
 @pytest.fixture(scope="module")
 def result(round_dir, kpi_set):
-    return run_round(round_dir, kpi_set)
+    return run_round(round_dir, kpi_set, prefer="error")
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +168,15 @@ def test_the_copy_carries_the_districts_values_and_scores_like_the_original(feed
     sent = [read_workbook(round_dir / name, name, kpi_set).submission
             for name in (template_file_name(d), "resent.xlsx")]
     assert {k: c.value for k, c in conflict.cells.items()} in [{k: c.value for k, c in s.cells.items()} for s in sent]
+
+
+def test_the_copy_names_the_file_it_was_made_from(feedback, result, kpi_set, khon_kaen_areas):
+    out, _, _ = feedback
+    b = khon_kaen_areas[1]
+    source = _district(result, b).source
+    copy = read_workbook(out / f"{_stem(b)}_correction.xlsx", "copy", kpi_set).submission
+    assert copy.metadata.corrects == Lineage(source.sha256, source.saved_at.isoformat())
+    assert read_workbook(source.path, "original", kpi_set).submission.metadata.corrects is None
 
 
 def read_problems(path: Path, kpi_set, area):
