@@ -5,6 +5,8 @@ the scorer skips folders whose name starts with a dot, so it is never read as a 
 is flushed as soon as it is known, so a run that is interrupted (or stopped by a full disk) leaves
 a log that is true up to that point; files saved by a run whose rows were lost are recorded by the
 next run (``CollectLog.saved_digests`` says which contents the log already records as saved).
+``mail_dates`` reads the logs of an input folder back: when the e-mail that brought each saved file
+was sent, which orders two submissions of one district whose workbooks do not.
 """
 
 from __future__ import annotations
@@ -112,12 +114,32 @@ class CollectLog:
             raise OutputError(_log_problem(self.path, exc)) from None
 
 
-def _saved_digests(path: Path) -> set[str]:
+def _saved_rows(path: Path) -> list[dict[str, str]]:
+    """The log's rows of saved files; none when the log is missing or unreadable."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-            return {row.get("sha256", "") for row in csv.DictReader(f) if row.get("outcome") == "saved"}
+            return [row for row in csv.DictReader(f) if row.get("outcome") == "saved"]
     except (OSError, csv.Error):
-        return set()
+        return []
+
+
+def _saved_digests(path: Path) -> set[str]:
+    return {row.get("sha256", "") for row in _saved_rows(path)}
+
+
+def mail_dates(input_dir: Path) -> dict[str, dt.datetime]:
+    """The date of the e-mail each saved file came in, by the file's SHA-256, from every collection log
+    in ``input_dir`` and its subfolders (the first mail that brought a content). Files that came from
+    no e-mail, or whose mail date could not be read, are not listed."""
+    dates: dict[str, dt.datetime] = {}
+    for log in sorted(input_dir.glob(f"**/{LOG_FOLDER}/{LOG_NAME}")):
+        for row in _saved_rows(log):
+            try:
+                when = dt.datetime.fromisoformat(row.get("date") or "")
+            except ValueError:
+                continue
+            dates.setdefault(row.get("sha256", ""), when)
+    return dates
 
 
 def _log_problem(path: Path, exc: OSError) -> str:

@@ -18,7 +18,9 @@ from cdd_scorer.validation import CheckedValues
 
 @dataclass
 class DistrictResult:
-    """One district's row: its status, its file, checked values and score."""
+    """One district's row: its status, its file, checked values and score, and the files it sent that
+    do not count because another one does (``superseded``: name → the file that supersedes it; identical
+    copies included)."""
 
     area: Area
     status: Status
@@ -27,6 +29,7 @@ class DistrictResult:
     score: DistrictScore | None = None
     problems: list[Problem] = field(default_factory=list)
     rank: int | None = None
+    superseded: dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> tuple[str, ...]:

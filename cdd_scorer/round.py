@@ -5,15 +5,21 @@ what the managers and the clerk read.
 in, a ``RoundResult`` out (one row per district of every province present, missing ones included, plus
 every problem found). ``write_round_outputs`` writes the consolidated workbook, scores.csv and
 issues.csv of a round, replaced together or not at all.
+
+When a district sent several files, ``_choose`` alone decides which one counts (SPEC §5), so the three
+commands agree on the same folder: a correction workbook supersedes the file it was made from, else the
+later saved, else the later e-mailed; only when no order can be told do the files conflict.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cdd_scorer.collect_log import mail_dates
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import Area, area_of, districts_of, find_province
 from cdd_scorer.input_files import list_input_files
@@ -24,17 +30,22 @@ from cdd_scorer.reading import FileOutcome, RawSubmission, SourceFile, read_inpu
 from cdd_scorer.results import DistrictResult, ProvinceResult, RoundResult
 from cdd_scorer.scoring import Method, competition_ranks, score_district, score_province
 from cdd_scorer.tables import issues_table, scores_table, write_csv
-from cdd_scorer.thai import Status
+from cdd_scorer.thai import Status, as_thai_time, be_time
 from cdd_scorer.validation import CheckedValues, check_values
 
-Prefer = Literal["newest"] | None
+Prefer = Literal["newest", "error"]  # "error": two different files of one district always conflict
 
 
-@dataclass
+@dataclass(eq=False)
 class _Accepted:
     raw: RawSubmission
     checked: CheckedValues
     area: Area
+    mailed_at: dt.datetime | None  # the date of the e-mail it came in, from the collection log
+
+    @property
+    def name(self) -> str:
+        return self.raw.source.name
 
 
 Reader = Callable[[Iterable[tuple[Path, str]], KpiSet], Iterable[FileOutcome]]
@@ -46,14 +57,15 @@ def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Ite
 
 
 def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
-                 province: str | None = None, prefer: Prefer = None,
+                 province: str | None = None, prefer: Prefer = "newest",
                  reader: Reader = read_sequentially,
                  progress: Callable[[int], None] | None = None) -> RoundResult:
     """Read, check and score every workbook below ``input_dir``.
 
     Without ``province`` every province present is scored; with it, only that one (files of other
     provinces are noted). Every district of a scored province gets a row, ``missing`` when no
-    usable file came from it.
+    usable file came from it. Of several files of one district the newest counts (``prefer="newest"``,
+    see ``_choose``); ``prefer="error"`` makes any two different ones a conflict instead.
     """
     only = find_province(province) if province else None
     files = [(p, p.relative_to(input_dir).as_posix()) for p in list_input_files(input_dir)]
@@ -62,6 +74,7 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
     submissions: dict[str, RawSubmission] = {}
     accepted: dict[str, list[_Accepted]] = {}
     rejected: dict[str, list[Problem]] = {}
+    mailed = mail_dates(input_dir)
     for outcome in reader(files, kpi_set):
         if progress:
             progress(1)
@@ -80,7 +93,8 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
                  "district_code": area.district_code}
         checked = check_values(kpi_set, submission.cells, where)
         checked.problems[:0] = submission.problems
-        accepted.setdefault(area.district_code, []).append(_Accepted(submission, checked, area))
+        accepted.setdefault(area.district_code, []).append(
+            _Accepted(submission, checked, area, mailed.get(submission.source.sha256)))
 
     province_codes = {only.code} if only else {c[:2] for c in (*accepted, *rejected)}
     provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer)
@@ -123,31 +137,86 @@ def _identify(raw: RawSubmission, kpi_set: KpiSet, only: str | None) -> Problem 
     return None
 
 
-def _choose(candidates: list[_Accepted], prefer: Prefer) -> tuple[_Accepted | None, list[Problem]]:
-    """One submission per district: identical copies collapse, different ones conflict."""
-    first = candidates[0]
-    notes: list[Problem] = []
-    where = {"province_code": first.area.province_code, "district_code": first.area.district_code}
-    if prefer == "newest":
-        ordered = sorted(candidates, key=lambda c: (c.raw.source.saved_at is not None,
-                                                    c.raw.source.saved_at, c.raw.source.name))
-        chosen = ordered[-1]
-        for other in ordered[:-1]:
-            code = ("duplicate_identical" if other.checked.values == chosen.checked.values
-                    else "duplicate_superseded")
-            notes.append(Problem(code, file=other.raw.source.name, **where,
-                                 params={"other": chosen.raw.source.name}))
-        return chosen, notes
-    for other in candidates[1:]:
-        if other.checked.values == first.checked.values:
-            notes.append(Problem("duplicate_identical", file=other.raw.source.name, **where,
-                                 params={"other": first.raw.source.name}))
+@dataclass
+class _Choice:
+    """Which of a district's files counts (None when they conflict), the notes on the others, and each
+    file that does not count with the one that supersedes it."""
+
+    chosen: _Accepted | None = None
+    notes: list[Problem] = field(default_factory=list)
+    superseded: dict[str, str] = field(default_factory=dict)
+
+    def note(self, code: str, file: _Accepted, other: _Accepted) -> None:
+        """Note that ``file`` does not count because of ``other``; a conflict names two files of which
+        neither counts."""
+        self.notes.append(_note(code, file, other))
+        if code != "duplicate_conflict":
+            self.superseded[file.name] = other.name
+
+
+def _choose(candidates: list[_Accepted], prefer: Prefer) -> _Choice:
+    """One submission per district (SPEC §5). A file that a correction workbook among them was made from
+    is superseded by it. Of the others, the one later than every other one with different data counts
+    (``_later``) and identical copies collapse into it; when there is none, the files that the latest
+    one cannot be ordered with conflict with it and none counts. ``prefer="error"``: no order at all,
+    so any two different files conflict."""
+    choice = _Choice()
+    remaining = []
+    for c in candidates:
+        correction = next((o for o in candidates if prefer != "error" and _corrects(o, c)), None)
+        if correction is None:
+            remaining.append(c)
         else:
-            notes.append(Problem("duplicate_conflict", file=first.raw.source.name, **where,
-                                 params={"other": other.raw.source.name}))
-    if any(n.code == "duplicate_conflict" for n in notes):
-        return None, notes
-    return first, notes
+            choice.note("duplicate_corrected", c, correction)
+    later = _later if prefer != "error" else lambda a, b: None
+    best = _latest(remaining, later)
+    for c in (c for c in remaining if c is not best):
+        code = "duplicate_identical" if _same(c, best) else later(best, c)
+        if code:
+            choice.note(code, c, best)
+        else:
+            choice.note("duplicate_conflict", best, c)
+    if not any(n.code == "duplicate_conflict" for n in choice.notes):
+        choice.chosen = best
+    return choice
+
+
+def _latest(files: list[_Accepted], later: Callable[[_Accepted, _Accepted], str | None]) -> _Accepted:
+    """The file later than every other one with different data (of identical copies that are, the one
+    later than the most files); when there is none, the first of those later than the most others."""
+    def wins(w: _Accepted) -> bool:
+        return all(_same(w, c) or later(w, c) for c in files if c is not w)
+
+    return max(files, key=lambda w: (wins(w), sum(1 for c in files if later(w, c))))
+
+
+def _corrects(a: _Accepted, b: _Accepted) -> bool:
+    """Whether ``a`` is a correction workbook made from ``b`` (its lineage names ``b``'s content)."""
+    lineage = a.raw.metadata.corrects
+    return lineage is not None and lineage.sha256 == b.raw.source.sha256
+
+
+def _later(a: _Accepted, b: _Accepted) -> str | None:
+    """The code of the note saying why ``a`` supersedes ``b``: saved later, else (saved times unknown or
+    equal) e-mailed later; None when it is not later. A time counts only when both files have one."""
+    for code, mine, theirs in (("duplicate_superseded", a.raw.source.saved_at, b.raw.source.saved_at),
+                               ("duplicate_mailed_later", a.mailed_at, b.mailed_at)):
+        if mine is not None and theirs is not None and as_thai_time(mine) != as_thai_time(theirs):
+            return code if as_thai_time(mine) > as_thai_time(theirs) else None
+    return None
+
+
+def _same(a: _Accepted, b: _Accepted) -> bool:
+    return a.checked.values == b.checked.values
+
+
+def _note(code: str, file: _Accepted, other: _Accepted) -> Problem:
+    """A note on ``file`` naming ``other``, with both files' saved and e-mail times for the messages."""
+    return Problem(code, file=file.name, province_code=file.area.province_code,
+                   district_code=file.area.district_code,
+                   params={"other": other.name, "saved": be_time(file.raw.source.saved_at),
+                           "other_saved": be_time(other.raw.source.saved_at), "mailed": be_time(file.mailed_at),
+                           "other_mailed": be_time(other.mailed_at)})
 
 
 def _score_province(code: str, accepted: dict[str, list[_Accepted]],
@@ -164,9 +233,11 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
                                          district_code=area.district_code)]
             rows.append(DistrictResult(area, status, problems=notes))
             continue
-        chosen, notes = _choose(candidates, prefer)
+        choice = _choose(candidates, prefer)
+        chosen, notes = choice.chosen, choice.notes
         if chosen is None:
-            rows.append(DistrictResult(area, Status.NEEDS_CORRECTION, problems=notes + refusals))
+            rows.append(DistrictResult(area, Status.NEEDS_CORRECTION, problems=notes + refusals,
+                                       superseded=choice.superseded))
             continue
         # A usable file wins over a refused one (e.g. an old template sent before the new one); the
         # refused file is still reported so that the clerk can take it out of the input folder.
@@ -174,7 +245,8 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
         complete = not checked.has_errors
         score = score_district(kpi_set, checked.values, method, checked.unscorable, complete)
         rows.append(DistrictResult(area, Status.COMPLETE if complete else Status.NEEDS_CORRECTION,
-                                   chosen.raw.source, checked, score, checked.problems + notes + refusals))
+                                   chosen.raw.source, checked, score, checked.problems + notes + refusals,
+                                   superseded=choice.superseded))
     ranks = competition_ranks([r.score.overall_percent if r.score else None for r in rows])
     for row, rank in zip(rows, ranks):
         row.rank = rank

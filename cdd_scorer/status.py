@@ -1,7 +1,8 @@
 """Who has sent, who has not, who must correct: one status row per district of a round.
 
 ``district_status`` turns a ``RoundResult`` (from ``round.run_round``) into rows; the writers
-below put them in ``status.csv`` and in a table for the terminal, with totals at the end.
+below put them in ``status.csv`` and in a table for the terminal, with totals at the end. Which file
+of a district counts is the round's decision (``round._choose``), so status, score and feedback agree.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from cdd_scorer.tables import csv_text, write_csv
 from cdd_scorer.thai import Status, as_thai_time, be_date, be_time, display_width, thai_day
 
 STATUS_COLUMNS = ["province_code", "district_code", "district_name_th", "district_name_en", "status",
-                  "status_th", "saved_at", "late", "errors", "warnings", "files"]
+                  "status_th", "saved_at", "late", "errors", "warnings", "files", "file_used", "superseded"]
 
 
 @dataclass(frozen=True)
 class StatusRow:
-    """One district: what arrived, when it was saved, and whether it must be corrected."""
+    """One district: what arrived, which file counts (``used``; empty when none does) and which do not
+    because it supersedes them, when it was saved, and whether it must be corrected."""
 
     area: Area
     status: Status
@@ -34,6 +36,8 @@ class StatusRow:
     late: bool
     errors: int
     warnings: int
+    used: str = ""
+    superseded: tuple[str, ...] = ()
 
     @property
     def received(self) -> bool:
@@ -56,7 +60,7 @@ def district_status(result: RoundResult, deadline: dt.date | None = None) -> lis
             rows.append(StatusRow(
                 d.area, d.status, files, saved_at,
                 deadline is not None and saved_at is not None and thai_day(saved_at) > deadline,
-                counts["error"], counts["warning"]))
+                counts["error"], counts["warning"], d.source.name if d.source else "", tuple(d.superseded)))
     return rows
 
 
@@ -80,7 +84,8 @@ def status_table(rows: list[StatusRow]) -> pd.DataFrame:
         "status": r.status.value, "status_th": r.status.th,
         "saved_at": as_thai_time(r.saved_at).isoformat() if r.saved_at else "",
         "late": "yes" if r.late else "", "errors": str(r.errors), "warnings": str(r.warnings),
-        "files": csv_text("; ".join(r.files)),
+        "files": csv_text("; ".join(r.files)), "file_used": csv_text(r.used),
+        "superseded": csv_text("; ".join(r.superseded)),
     } for r in rows]
     return pd.DataFrame(records, columns=STATUS_COLUMNS, dtype="string")
 
@@ -96,7 +101,7 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 
 _HEADERS = (("รหัส", "code"), ("อำเภอ", "district"), ("สถานะ", "status"), ("บันทึกเมื่อ", "saved"),
-            ("ผิด", "errors"), ("เตือน", "warnings"), ("ช้า", "late"))
+            ("ผิด", "errors"), ("เตือน", "warnings"), ("ช้า", "late"), ("ไฟล์ที่ใช้", "file used"))
 
 
 def render_status(rows: list[StatusRow], deadline: dt.date | None = None) -> str:
@@ -112,7 +117,7 @@ def render_status(rows: list[StatusRow], deadline: dt.date | None = None) -> str
         table += [[r.area.district_code, f"{r.area.district_name_th} ({r.area.district_name_en})",
                    f"{r.status.th} / {r.status.en}", be_time(r.saved_at),
                    str(r.errors) if r.received else "", str(r.warnings) if r.received else "",
-                   "ส่งช้า / late" if r.late else ""] for r in block]
+                   "ส่งช้า / late" if r.late else "", _file_used(r)] for r in block]
         widths = [max(display_width(line[i]) for line in table) for i in range(len(_HEADERS))]
         for line in table:
             cells = [_pad(cell, widths[i], right=i in (4, 5)) for i, cell in enumerate(line)]
@@ -120,6 +125,12 @@ def render_status(rows: list[StatusRow], deadline: dt.date | None = None) -> str
         lines.append(_totals(block))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _file_used(row: StatusRow) -> str:
+    """The file that counts, and how many others of the district it supersedes (status.csv names them)."""
+    n = len(row.superseded)
+    return row.used + (f" (แทน {n} ไฟล์ / supersedes {n})" if row.used and n else "")
 
 
 def _totals(rows: list[StatusRow]) -> str:

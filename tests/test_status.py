@@ -96,8 +96,9 @@ def test_late_means_saved_after_the_deadline_day_in_thai_time(result):
     assert not any(r.late for r in district_status(result, None))
 
 
-def test_a_duplicate_conflict_lists_both_files_and_the_newest_time(result, round_folder, kpi_set, areas,
-                                                                   tmp_path):
+@pytest.fixture()
+def sent_twice(round_folder, areas, tmp_path) -> tuple[Path, str]:
+    """District 1's file saved on time, and a different one (resent.xlsx) saved late."""
     folder = tmp_path / "input"
     folder.mkdir()
     first = round_folder / template_file_name(areas[0])
@@ -105,11 +106,31 @@ def test_a_duplicate_conflict_lists_both_files_and_the_newest_time(result, round
     set_saved_time(folder / first.name, ON_TIME)
     changed = fill_template(first, {"t2_projects_achieved": 20}, folder / "resent.xlsx")
     set_saved_time(changed, LATE)
+    return folder, first.name
+
+
+def test_the_later_of_two_files_counts_and_the_row_names_the_one_it_supersedes(sent_twice, kpi_set, tmp_path):
+    folder, first = sent_twice
 
     row = district_status(run_round(folder, kpi_set), DEADLINE)[0]
 
+    assert row.status == "complete" and row.errors == 0
+    assert (row.used, row.superseded) == ("resent.xlsx", (first,))
+    assert set(row.files) == {first, "resent.xlsx"}
+    assert row.saved_at == LATE and row.late
+    csv_row = write_status_csv([row], tmp_path / "status.csv").read_text("utf-8-sig").splitlines()[1]
+    assert csv_row.endswith(f",resent.xlsx,{first}")
+    assert "resent.xlsx (แทน 1 ไฟล์ / supersedes 1)" in render_status([row])
+
+
+def test_with_prefer_error_two_different_files_conflict_and_the_row_shows_the_newest_time(sent_twice, kpi_set):
+    folder, first = sent_twice
+
+    row = district_status(run_round(folder, kpi_set, prefer="error"), DEADLINE)[0]
+
     assert row.status == "needs_correction" and row.errors == 1
-    assert set(row.files) == {first.name, "resent.xlsx"}
+    assert (row.used, row.superseded) == ("", ())
+    assert set(row.files) == {first, "resent.xlsx"}
     assert row.saved_at == LATE and row.late
 
 

@@ -229,14 +229,17 @@ def write_issues(book: Book, ws, problems: list[Problem]) -> None:
 
 
 def write_sources(book: Book, ws, layout: Layout, sources: list[SourceFile]) -> None:
-    """Every file read: its hash, size, template id, saved time and the district that used it."""
+    """Every file read: its hash, size, template id, saved time, the district that used it, and for a
+    file that does not count because another file of its district does, that file."""
     f = book.f
     book.title(ws, "ไฟล์ที่อ่าน", "Source files read")
     heads = ["ไฟล์\nFile", "SHA-256", "ขนาด (ไบต์)\nSize (bytes)", "รหัสแบบฟอร์ม\nTemplate id",
-             "บันทึกล่าสุด (เวลาไทย)\nSaved", "อำเภอที่ใช้ข้อมูล\nUsed for district"]
+             "บันทึกล่าสุด (เวลาไทย)\nSaved", "อำเภอที่ใช้ข้อมูล\nUsed for district",
+             "ถูกแทนด้วยไฟล์\nSuperseded by"]
     ws.write_row(3, 0, heads, f["header"])
     ws.set_row(3, 40)
     used = {d.source.name: d for d in layout.districts if d.source is not None}
+    superseded = {name: by for d in layout.districts for name, by in d.superseded.items()}
     for i, s in enumerate(sources):
         row = FIRST_ROW + i
         d = used.get(s.name)
@@ -246,7 +249,8 @@ def write_sources(book: Book, ws, layout: Layout, sources: list[SourceFile]) -> 
         ws.write_string(row, 3, template_id(book.ks, d.area) if d else "", f["cell"])
         book.value(ws, row, 4, thai_wall_clock(s.saved_at) if s.saved_at else None)
         ws.write_string(row, 5, f"{d.area.district_code} {d.area.district_name_th}" if d else "—", f["cell"])
-    for col, width in enumerate([32, 68, 14, 34, 22, 24]):
+        ws.write_string(row, 6, superseded.get(s.name, ""), f["cell"])
+    for col, width in enumerate([32, 68, 14, 34, 22, 24, 32]):
         ws.set_column(col, col, width)
     ws.freeze_panes(FIRST_ROW, 0)
     ws.autofilter(3, 0, FIRST_ROW + max(len(sources), 1) - 1, len(heads) - 1)
