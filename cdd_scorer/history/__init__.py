@@ -1,0 +1,41 @@
+"""The history of rounds: an embedded SQLite database (``history.sqlite`` by default) that remembers
+every score run, closes a round, and gives managers the trend across rounds.
+
+- ``record_run(db_path, result, outputs, adjustments=(), started_at=None) -> run_id`` records a run in one
+  transaction (``record``); ``Adjustment`` is one committee decision applied in it.
+- ``close_round``, ``closed_run``, ``reopen`` and ``verify`` close a round of a province with a manifest
+  of every file's SHA-256, tell whether it is closed, open it again with a reason, and check the files
+  against the manifest (``closing``).
+- ``province_trend`` and ``district_history`` read the rounds back with the change since the previous
+  round (``trend``).
+
+``database`` opens the file (busy timeout, rollback journal, migrations, transactions); ``schema`` holds
+the tables as migrations. Every function takes the database's path and opens and closes it itself, so
+two processes on a shared folder can use it at once. Errors are ``HistoryError`` with a Thai/English
+message.
+"""
+
+from cdd_scorer.history.closing import ClosedRun, FileChange, close_round, closed_run, manifest_name, reopen, verify
+from cdd_scorer.history.database import BUSY_TIMEOUT_S, DEFAULT_HISTORY, HistoryError
+from cdd_scorer.history.record import Adjustment, record_run
+from cdd_scorer.history.trend import DistrictRound, ProvinceTrend, RoundRun, district_history, province_trend
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DEFAULT_HISTORY",
+    "Adjustment",
+    "ClosedRun",
+    "DistrictRound",
+    "FileChange",
+    "HistoryError",
+    "ProvinceTrend",
+    "RoundRun",
+    "close_round",
+    "closed_run",
+    "district_history",
+    "manifest_name",
+    "province_trend",
+    "record_run",
+    "reopen",
+    "verify",
+]
