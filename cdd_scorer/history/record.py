@@ -41,10 +41,10 @@ def record_run(db_path: Path, result: RoundResult, outputs: Sequence[Path],
     """Record a score run in the history database at ``db_path`` (created when absent); return its run id.
 
     ``outputs`` are the files the run wrote (hashed now, so record after writing them); ``started_at``
-    is when the run began (aware, or local time; default: now). Everything goes in one transaction: on any error the database
-    is unchanged. Waits for another run writing the database (``BUSY_TIMEOUT_S``). Raises
-    ``HistoryError`` when a province of the run has its round closed (``reopen`` first), or when the
-    database cannot be written."""
+    is when the run began (aware, or local time; default: now). Everything goes in one transaction: on
+    any error the database is unchanged. Waits for another run writing the database (``BUSY_TIMEOUT_S``).
+    Raises ``HistoryError`` when a province of the run has its round closed (``reopen`` first), or when
+    the database cannot be written."""
     finished = utc_now()
     started = started_at.astimezone(dt.UTC).isoformat(timespec="seconds") if started_at else finished
     files = [(path.name, file_sha256(path), path.stat().st_size) for path in outputs]
