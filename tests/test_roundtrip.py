@@ -141,7 +141,8 @@ def test_junk_beside_good_files_does_not_cost_the_good_rows(filled_dir, tmp_path
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
-def test_identical_copy_counts_once_and_a_different_copy_conflicts(filled_dir, tmp_path, khon_kaen_areas):
+def test_identical_copy_counts_once_a_later_copy_supersedes_and_prefer_error_conflicts(
+        filled_dir, tmp_path, khon_kaen_areas):
     folder = tmp_path / "input"
     shutil.copytree(filled_dir, folder)
     first = template_file_name(khon_kaen_areas[0])
@@ -151,6 +152,10 @@ def test_identical_copy_counts_once_and_a_different_copy_conflicts(filled_dir, t
     assert any(i["code"] == "duplicate_identical" for i in issues)
     fill_template(folder / first, {"t1_budget_disbursed": 1_000_000}, folder / "copy_of_first.xlsx")
     _, scores, issues = run_score(folder, tmp_path / "out2")
+    assert scores[0]["status"] == "complete"  # the later file counts, the earlier is noted
+    assert scores[0]["T1"] == "0"  # 1,000,000 of 2,500,000: the copy's value
+    assert any(i["code"].startswith("duplicate_") and i["severity"] == "info" for i in issues)
+    _, scores, issues = run_score(folder, tmp_path / "out3", "--prefer", "error")
     assert scores[0]["status"] == "needs_correction"
     conflict = next(i for i in issues if i["code"] == "duplicate_conflict")
     assert first in conflict["message_en"] and "copy_of_first.xlsx" in conflict["message_en"]
