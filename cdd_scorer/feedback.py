@@ -25,6 +25,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cdd_scorer.cell_refs import cell_index
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.metadata import META_SHEET, Lineage
 from cdd_scorer.output_files import atomic_output
@@ -60,9 +61,15 @@ class Correction:
 
 
 def feedback_problems(d: DistrictResult, include_warnings: bool = False) -> list[Problem]:
-    """The problems a district must hear about: errors first, then (optionally) warnings."""
+    """The problems a district must hear about: errors first, then (optionally) warnings; each in the
+    order the officer meets them on the sheet (whole-file problems first, then row by row)."""
     wanted = ("error", "warning") if include_warnings else ("error",)
-    return sorted((p for p in d.problems if p.severity in wanted), key=lambda p: wanted.index(p.severity))
+
+    def reading_order(p: Problem) -> tuple:
+        row, column = cell_index(p.cell) if p.cell else (-1, -1)
+        return wanted.index(p.severity), p.sheet, row, column
+
+    return sorted((p for p in d.problems if p.severity in wanted), key=reading_order)
 
 
 def write_feedback(result: RoundResult, kpi_set: KpiSet, out_dir: Path, include_warnings: bool = False

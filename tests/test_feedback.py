@@ -234,3 +234,13 @@ def test_the_email_names_every_problem_and_the_attachment(feedback, result, khon
     for p in _district(result, b).problems:
         if p.severity == "error":
             assert p.message_th in text and p.action_th in text
+
+
+def test_the_email_lists_the_problems_in_the_order_of_the_sheet(feedback, result, khon_kaen_areas):
+    """Row by row, as the officer scrolls the form (the catalogue order of checks is not the sheet's)."""
+    import re
+
+    out, _, _ = feedback
+    text = (out / f"{_stem(khon_kaen_areas[1])}_email.txt").read_text(encoding="utf-8-sig")
+    rows = [int(row) for row in re.findall(r"\(ช่อง [A-Z]+(\d+)\)", text)]
+    assert len(rows) >= 3 and rows == sorted(rows)
