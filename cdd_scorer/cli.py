@@ -175,7 +175,7 @@ def read_round(input_dir: Path, kpi_set: KpiSet, method: str = "step", province:
                                progress=update)
         finally:
             done()
-    answer = nothing_to_score(result, input_dir, province)
+    answer = nothing_to_score(result, input_dir)
     if answer:
         click.secho(answer, fg="yellow")
     return result

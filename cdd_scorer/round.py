@@ -14,6 +14,7 @@ later saved, else the later e-mailed; only when no order can be told do the file
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,8 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
             _Accepted(submission, checked, area, mailed.get(submission.source.sha256)))
 
     province_codes = {only.code} if only else {c[:2] for c in (*accepted, *rejected)}
+    if only and not any(code[:2] == only.code for code in (*accepted, *rejected)):
+        problems[:0] = _province_not_in_folder(only.code, problems)
     provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer)
                  for code in sorted(province_codes)]
     for prov in provinces:
@@ -107,6 +110,19 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
         national = score_province(kpi_set, [(d.checked.values, d.score) for p in provinces
                                             for d in p.districts if d.score and d.checked], method)
     return RoundResult(kpi_set, method, provinces, problems, sources, national, submissions)
+
+
+def _province_not_in_folder(code: str, problems: list[Problem]) -> list[Problem]:
+    """The first issue of a round asked for a province none of whose files is in the folder while files
+    of other provinces are (SPEC §5): which provinces were found, as "did you mean"."""
+    found = Counter(p.province_code for p in problems if p.code == "other_province")
+    if not found:
+        return []
+    names = ", ".join(f"{find_province(c).name_th} ({c}): {n}" for c, n in found.most_common())
+    asked = find_province(code)
+    return [Problem("province_not_in_folder", province_code=code,
+                    params={"province": asked.name_th, "province_en": asked.name_en, "found": names,
+                            "best": found.most_common(1)[0][0]})]
 
 
 def _attribute(refusal: Problem, rejected: dict[str, list[Problem]], problems: list[Problem]) -> None:

@@ -7,10 +7,9 @@ Pure functions from a ``RoundResult`` to text; the CLI prints them.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
-from cdd_scorer.geography import area_of, cd_provinces
+from cdd_scorer.geography import area_of
 from cdd_scorer.problems import count_by_severity
 from cdd_scorer.results import RoundResult
 from cdd_scorer.thai import Severity, Status
@@ -18,7 +17,7 @@ from cdd_scorer.thai import Severity, Status
 MAX_NAMED = 5  # files named in the terminal; the rest are counted and left to issues.csv
 
 
-def nothing_to_score(result: RoundResult, input_dir: Path, province: str | None) -> str | None:
+def nothing_to_score(result: RoundResult, input_dir: Path) -> str | None:
     """Why the round holds no district's file, in plain words, or None when some district sent one.
 
     Names what the folder held (up to ``MAX_NAMED`` files), and for files of other provinces the
@@ -26,15 +25,9 @@ def nothing_to_score(result: RoundResult, input_dir: Path, province: str | None)
     if any(d.status != Status.MISSING for d in result.districts):
         return None
     where = f"ใน {input_dir} / in {input_dir}"
-    others = Counter(p.province_code for p in result.problems if p.code == "other_province")
-    if others:
-        names = {p.code: p for p in cd_provinces()}
-        wanted = result.provinces[0].name_th if result.provinces else province
-        found = ", ".join(f"{names[c].name_th} ({names[c].name_en}, {c}): {n}" for c, n in others.most_common())
-        best = others.most_common(1)[0][0]
-        return (f"ไม่พบแบบฟอร์มของจังหวัด{wanted} {where} — มีแต่ไฟล์ของจังหวัดอื่น / no workbook of "
-                f"{wanted}, only files of other provinces: {found}.\n"
-                f"หมายถึง / did you mean: --province {best} ?")
+    wrong = next((p for p in result.problems if p.code == "province_not_in_folder"), None)
+    if wrong:
+        return f"{wrong.message_th} ({where})\n{wrong.message_en}\n{wrong.action_th} / {wrong.action_en}"
     named = [p for p in result.problems if p.file]
     if not named:
         return (f"ไม่พบไฟล์ตารางคำนวณ {where} (โฟลเดอร์ว่าง) / no spreadsheet found (the folder is empty).\n"

@@ -141,9 +141,17 @@ def test_a_province_without_files_names_the_provinces_found_on_every_command(com
     result = invoke(command, str(demo_round), "--province", "41", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
-    assert "ไม่พบแบบฟอร์มของจังหวัดอุดรธานี" in first
-    assert "ขอนแก่น (Khon Kaen, 40): 25" in result.output
-    assert "did you mean: --province 40 ?" in result.output
+    assert first.startswith("ไม่พบแบบฟอร์มของจังหวัดอุดรธานี มีแต่ไฟล์ของจังหวัดอื่น: ขอนแก่น (40): 25")
+    assert "did you mean --province 40?" in result.output
+
+
+def test_a_province_without_files_is_the_first_issue_too(demo_round, tmp_path):
+    import csv
+
+    assert invoke("score", str(demo_round), "--province", "41", "--out", str(tmp_path)).exit_code == 0
+    with open(tmp_path / "issues.csv", encoding="utf-8-sig", newline="") as fh:
+        first = next(csv.DictReader(fh))
+    assert (first["code"], first["severity"], first["province_code"]) == ("province_not_in_folder", "warning", "41")
 
 
 @pytest.mark.parametrize("command", ["score", "status", "feedback"])
