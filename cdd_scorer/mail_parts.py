@@ -38,6 +38,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import tnefparse
+from tnefparse.properties import MAPI_ATTACH_LONG_FILENAME
 
 from cdd_scorer.attachment_kinds import DECLARED_TYPES
 from cdd_scorer.reading import SPREADSHEET_SUFFIXES
@@ -239,10 +240,24 @@ def looks_like_mbox(head: bytes) -> bool:
 
 def tnef_parts(data: bytes) -> Iterator[MailPart]:
     """The attachments Outlook wrapped into a winmail.dat (TNEF) part."""
-    for attachment in tnefparse.TNEF(data, do_checksum=False).attachments:
+    tnef = tnefparse.TNEF(data, do_checksum=False)
+    for attachment, title in zip(tnef.attachments, _tnef_titles(tnef)):
+        long_names = [p.data for p in attachment.mapi_attrs if p.name == MAPI_ATTACH_LONG_FILENAME]
         content = attachment.data or b""
-        yield MailPart(_text(attachment.long_filename()) or "attachment", "", len(content),
+        yield MailPart(_text(long_names[0] if long_names else title) or "attachment", "", len(content),
                        lambda content=content: content)
+
+
+def _tnef_titles(tnef: tnefparse.TNEF) -> list[bytes]:
+    """Each attachment's title as raw bytes: in the Windows code page (cp874 from Thai Outlook), which
+    ``tnefparse`` would decode as UTF-8 and fail on."""
+    titles: list[bytes] = []
+    for obj in tnef.objects:
+        if obj.name == tnefparse.TNEF.ATTATTACHRENDDATA:  # each attachment starts with its rendering
+            titles.append(b"")
+        elif obj.name == tnefparse.TNEF.ATTATTACHTITLE and obj.level == tnefparse.TNEF.LVL_ATTACHMENT and titles:
+            titles[-1] = obj.data
+    return titles
 
 
 def outlook_message(data: bytes) -> tuple[MailHeaders, list[MailPart]]:
