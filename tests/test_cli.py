@@ -179,7 +179,7 @@ def test_the_score_summary_names_the_files_with_errors(demo_round, tmp_path):
 
 
 def test_generate_all_provinces_writes_every_district_of_each(tmp_path, monkeypatch):
-    import cdd_scorer.cli as cli
+    import cdd_scorer.cli.setup_commands as cli
     from cdd_scorer.geography import districts_of, find_province
 
     two_small = [find_province("75"), find_province("26")]  # สมุทรสงคราม, นครนายก
