@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from defusedxml import ElementTree
 
+from cdd_scorer.cell_refs import SheetExtent
 from cdd_scorer.problems import Problem
 
 if TYPE_CHECKING:
@@ -40,11 +41,14 @@ _ODF_OTHER = {"text": ("เอกสาร Writer/ODT", "an OpenDocument text"),
 
 @dataclass(frozen=True)
 class FileCheck:
-    """What a file really is, and the problem that forbids opening it (``None`` = safe to open)."""
+    """What a file really is, and the problem that forbids opening it (``None`` = safe to open).
+    ``huge_sheets`` are the .xlsx worksheets whose cells span more than a grid reader may allocate: safe
+    to read, but only by streaming them."""
 
     format: SpreadsheetFormat | None
     has_macros: bool = False
     problem: Problem | None = None
+    huge_sheets: tuple[SheetExtent, ...] = ()
 
 
 def refuse(code: str, name: str, **params: object) -> FileCheck:

@@ -5,7 +5,13 @@ template's metadata and the raw value of every input cell, with the sheet and ce
 problem that kept the file from being read. Every file is checked by ``safety.open_checked`` before
 calamine opens it, and is opened by its content, not its name. It never raises for a bad file, so one
 broken file never costs the batch. (A native crash is contained one level up, by ``workers``.) The file
-is read from disk once: the checks, the hash, the saved time and calamine all use the same bytes.
+is read from disk once: the checks, the hash, the saved time and calamine all use the same bytes. A
+problem that keeps a file from being read names the district of its hidden metadata sheet when that can
+still be read safely (``identity``).
+
+An .xlsx whose sheet spans too far for calamine's grid (a stray value in XFD1048576) is read without it:
+only the template's cells, streamed from the sheet XML (``streamed_sheets``), with a ``stray_cells_ignored``
+warning per such sheet. Both ways look cells up alike (``sheet_lookup``).
 
 calamine reads error values (#DIV/0!) and formulas without a saved value as empty strings, so for
 input cells that come back empty the sheet XML is looked at directly (.xlsx/.xlsm and .ods).
@@ -18,6 +24,8 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +33,15 @@ from typing import Any
 from defusedxml import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from cdd_scorer.cell_refs import cell_index
+from cdd_scorer.cell_refs import SheetExtent, cell_index
+from cdd_scorer.identity import attributed
 from cdd_scorer.kpi import Field, KpiSet
-from cdd_scorer.metadata import KEY_COLUMN, META_SHEET, TemplateMetadata, split_address
+from cdd_scorer.metadata import META_SHEET, TemplateMetadata, split_address
 from cdd_scorer.ods_xml import ods_hidden_values
 from cdd_scorer.problems import Problem
-from cdd_scorer.safety import DEFAULT_LIMITS, FileContent, SafetyLimits, SpreadsheetFormat, open_checked
+from cdd_scorer.safety import DEFAULT_LIMITS, FileCheck, FileContent, SafetyLimits, SpreadsheetFormat, open_checked
+from cdd_scorer.sheet_lookup import KEY_INDEX, GridSheets, Sheets, find_key
+from cdd_scorer.streamed_sheets import StreamedWorkbook
 from cdd_scorer.xlsx_xml import xlsx_hidden_values
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -133,54 +144,77 @@ def read_workbook(path: Path, name: str, kpi_set: KpiSet, limits: SafetyLimits =
     if content is None:
         return FileOutcome.unread(check.problem)
     try:
-        return _read_checked(path, name, kpi_set, check.format, check.has_macros, content)
+        found = _read_checked(path, name, kpi_set, check, content)
+        if found.problem is not None:
+            return FileOutcome.unread(attributed(found.problem, content.archive, limits))
+        return found
     finally:
         content.close()
 
 
-def _read_checked(path: Path, name: str, kpi_set: KpiSet, fmt: SpreadsheetFormat, has_macros: bool,
-                  content: FileContent) -> FileOutcome:
+def _read_checked(path: Path, name: str, kpi_set: KpiSet, check: FileCheck, content: FileContent) -> FileOutcome:
     try:
         source = describe_source(path, name, content)
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content.data))
-        try:
-            found = _read_open_workbook(workbook, source, kpi_set)
-        finally:
-            workbook.close()
+        if check.huge_sheets:
+            found = _read_streaming(content, source, kpi_set, check.huge_sheets)
+        else:
+            found = _read_with_calamine(content, source, kpi_set)
     except PasswordError:
         return FileOutcome.unread(Problem("encrypted_file", file=name))
     except OSError as exc:
         return FileOutcome.unread(Problem("read_failed", file=name, params={"detail": exc.strerror or str(exc)}))
-    except (CalamineError, ValueError, zipfile.BadZipFile) as exc:
+    except (CalamineError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError,
+            ElementTree.ParseError) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if "password" in detail.lower() or "encrypt" in detail.lower():
             return FileOutcome.unread(Problem("encrypted_file", file=name))
         return FileOutcome.unread(Problem("corrupt_file", file=name, params={"detail": detail}))
     if found.submission is not None:
-        if has_macros:
+        if check.has_macros:
             found.submission.problems.insert(0, Problem("macro_workbook", file=name))
-        _explain_empty_cells(found.submission, fmt, kpi_set, content)
+        _explain_empty_cells(found.submission, check.format, kpi_set, content)
     return found
 
 
-def _sheet_rows(workbook: CalamineWorkbook, sheet: str) -> list[list[Any]] | None:
-    if sheet not in workbook.sheet_names:
-        return None
-    data = workbook.get_sheet_by_name(sheet)
-    rows = data.to_python(skip_empty_area=False)
-    return rows
+def _read_with_calamine(content: FileContent, source: SourceFile, kpi_set: KpiSet) -> FileOutcome:
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(content.data))
+    try:
+        sheets = GridSheets(workbook)
+        meta = sheets.rows(META_SHEET)
+        meta_rows = [(r[0], r[1]) for r in meta if len(r) >= 2] if meta else None
+        return _read_template(source, kpi_set, meta_rows, lambda _: sheets)
+    finally:
+        workbook.close()
 
 
-def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set: KpiSet
-                        ) -> FileOutcome:
-    meta_rows = _sheet_rows(workbook, META_SHEET)
-    metadata = TemplateMetadata.from_rows(
-        (r[0], r[1]) for r in meta_rows if len(r) >= 2) if meta_rows else None
+def _read_streaming(content: FileContent, source: SourceFile, kpi_set: KpiSet,
+                    huge_sheets: tuple[SheetExtent, ...]) -> FileOutcome:
+    """An .xlsx whose sheets span too far for calamine's grid: only the template's cells are read, and each
+    huge sheet is named in a warning (its extent, and the last cell, where Ctrl+End goes)."""
+    workbook = StreamedWorkbook(content)
+    found = _read_template(source, kpi_set, workbook.meta_rows(), lambda meta: workbook.template_cells(meta.cells))
+    if found.submission is not None:
+        names = {member: name for name, member in workbook.sheet_parts.items()}
+        found.submission.problems[:0] = [_stray_cells(found.submission, names.get(e.sheet, e.sheet), e)
+                                         for e in huge_sheets]
+    return found
+
+
+def _stray_cells(raw: RawSubmission, sheet: str, extent: SheetExtent) -> Problem:
+    return Problem("stray_cells_ignored", file=raw.source.name, province_code=raw.metadata.province_code,
+                   district_code=raw.metadata.district_code, sheet=sheet, cell=extent.last_cell,
+                   params={"sheet": sheet, "extent": extent.describe(), "last_cell": extent.last_cell})
+
+
+def _read_template(source: SourceFile, kpi_set: KpiSet, meta_rows: list[tuple[Any, Any]] | None,
+                   open_sheets: Callable[[TemplateMetadata], Sheets]) -> FileOutcome:
+    """The metadata, then each input cell where the metadata puts it, or where its row moved to."""
+    metadata = TemplateMetadata.from_rows(meta_rows) if meta_rows else None
     if metadata is None:
         return FileOutcome.unread(Problem("not_template", file=source.name))
     problems: list[Problem] = []
     cells: dict[str, RawCell] = {}
-    sheets = _SheetCache(workbook)
+    sheets = open_sheets(metadata)
     for fld in kpi_set.fields:
         address = metadata.cells.get(fld.id)
         if address is None:
@@ -189,9 +223,8 @@ def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set:
         row, col = cell_index(cell)
         where = dict(file=source.name, province_code=metadata.province_code,
                      district_code=metadata.district_code, field=fld.id)
-        rows = sheets.rows(sheet)
-        if rows is None or _at(rows, row, sheets.key_col) != fld.id:
-            moved = sheets.find_key(fld.id, prefer=sheet)
+        if sheets.value(sheet, row, KEY_INDEX) != fld.id:
+            moved = find_key(sheets, fld.id, prefer=sheet)
             if moved is None:
                 problems.append(Problem("field_cell_missing", sheet=sheet, cell=cell, **where))
                 continue
@@ -201,51 +234,9 @@ def _read_open_workbook(workbook: CalamineWorkbook, source: SourceFile, kpi_set:
             problems.append(Problem("layout_changed", sheet=new_sheet, cell=new_cell, **where,
                                     params={"expected": cell if new_sheet == sheet else address,
                                             "found": found}))
-            sheet, cell, rows = new_sheet, new_cell, sheets.rows(new_sheet)
-        cells[fld.id] = RawCell(sheet, cell, _at(rows, row, col))
+            sheet, cell = new_sheet, new_cell
+        cells[fld.id] = RawCell(sheet, cell, sheets.value(sheet, row, col))
     return FileOutcome.read(RawSubmission(source, metadata, cells, problems))
-
-
-class _SheetCache:
-    """Each sheet's rows read at most once, and where each field id sits in the key column."""
-
-    def __init__(self, workbook: CalamineWorkbook):
-        self.workbook = workbook
-        self.key_col = ord(KEY_COLUMN) - ord("A")
-        self._rows: dict[str, list[list[Any]] | None] = {}
-        self._keys: dict[str, dict[Any, int]] = {}
-
-    def rows(self, sheet: str) -> list[list[Any]] | None:
-        if sheet not in self._rows:
-            self._rows[sheet] = _sheet_rows(self.workbook, sheet)
-        return self._rows[sheet]
-
-    def find_key(self, field_id: str, prefer: str) -> tuple[str, int] | None:
-        """The sheet and zero-based row whose key column holds ``field_id``: the expected sheet
-        first (rows inserted or deleted), then the others (the sheet was renamed or copied)."""
-        others = [s for s in self.workbook.sheet_names if s not in (prefer, META_SHEET)]
-        for sheet in [prefer, *others]:
-            row = self._key_rows(sheet).get(field_id)
-            if row is not None:
-                return sheet, row
-        return None
-
-    def _key_rows(self, sheet: str) -> dict[Any, int]:
-        """Key column value → first row holding it, indexed once per sheet."""
-        if sheet not in self._keys:
-            rows = self.rows(sheet) or []
-            index: dict[Any, int] = {}
-            for r in range(len(rows)):
-                index.setdefault(_at(rows, r, self.key_col), r)
-            self._keys[sheet] = index
-        return self._keys[sheet]
-
-
-def _at(rows: list[list[Any]], row: int, col: int) -> Any:
-    if row < len(rows) and col < len(rows[row]):
-        value = rows[row][col]
-        return None if value == "" else value
-    return None
 
 
 # ---- what calamine shows as empty: error values and formulas without a saved value

@@ -5,7 +5,10 @@ looks at the bytes only (never a spreadsheet parser): the size, what the content
 (``file_formats``: a PDF or a Word file renamed .xlsx, an HTML page saved as .xls, an encrypted Office
 file), and for a zip the limits of ``zip_checks`` (member count, declared and real uncompressed sizes,
 compression ratio, nested archives, XML entity declarations, and how far apart the cells of each sheet
-are: a dense sheet grid is what a native reader allocates).
+are: a dense sheet grid is what a native reader allocates). An .xlsx whose sheet spans too far is still
+safe to read by streaming (``FileCheck.huge_sheets``); an .ods or .xls one is refused (``sheet_too_large``).
+A refused archive's problem names the district of its hidden ``_meta`` sheet when that sheet alone can be
+read safely (``identity``).
 
 ``open_checked`` reads the file once and hands the reader what the checks already hold (the bytes, the open
 zip archive, the XML parts they decompressed), so a file is opened and inflated once per run.
@@ -13,15 +16,18 @@ zip archive, the XML parts they decompressed), so a file is opened and inflated 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from cdd_scorer.cell_refs import SheetExtent
 from cdd_scorer.file_formats import (
     OLE2_SIGNATURE,
     ZIP_SIGNATURES,
@@ -33,6 +39,8 @@ from cdd_scorer.file_formats import (
     refuse,
     zip_format,
 )
+from cdd_scorer.identity import attributed
+from cdd_scorer.ods_xml import CONTENT, ods_extents
 from cdd_scorer.zip_checks import (
     DEFAULT_LIMITS,
     MB,
@@ -63,6 +71,14 @@ class FileContent:
         if self.archive is None:
             raise KeyError(member)
         return self.archive.read(member)
+
+    def open(self, member: str) -> IO[bytes]:
+        """A member of the archive as a stream: the bytes the checks kept, else inflated as it is read."""
+        if member in self.parts:
+            return io.BytesIO(self.parts[member])
+        if self.archive is None:
+            raise KeyError(member)
+        return self.archive.open(member)
 
     def close(self) -> None:
         if self.archive is not None:
@@ -104,23 +120,35 @@ def open_checked(path: Path, name: str, limits: SafetyLimits = DEFAULT_LIMITS
 # ---- zip: .xlsx, .xlsm, .ods
 
 def _check_zip(data: bytes, path: Path, name: str, limits: SafetyLimits) -> tuple[FileCheck, FileContent | None]:
+    """A refused archive's problem names its district when its ``_meta`` sheet can still be read safely."""
     content = FileContent(data)
     check = _zip_check(content, path, name, limits)
     if check.problem is not None:
+        check = dataclasses.replace(check, problem=attributed(check.problem, content.archive, limits))
         content.close()
         return check, None
     return check, content
 
 
 def _zip_check(content: FileContent, path: Path, name: str, limits: SafetyLimits) -> FileCheck:
+    """An .xlsx whose sheets span too far is read by streaming them (``huge_sheets``); an .ods is refused."""
+    huge: list[SheetExtent] = []
     try:
         content.archive = archive = zipfile.ZipFile(io.BytesIO(content.data))
         members = archive.infolist()
         problem = (structure_problem(members, limits)
-                   or content_problem(archive, members, limits, content.parts))
+                   or content_problem(archive, members, limits, content.parts, huge))
         if problem:
             return refuse(problem[0], name, **problem[1])
-        return zip_format(content, path, name)
+        check = zip_format(content, path, name)
+        if check.format == "ods":
+            huge = _huge_ods_tables(content, limits)
+        if check.problem is not None or not huge:
+            return check
+        if check.format != "xlsx":
+            return refuse("sheet_too_large", name, member=huge[0].sheet, extent=huge[0].describe(),
+                          limit=f"{limits.max_sheet_cells:,}")
+        return dataclasses.replace(check, huge_sheets=tuple(huge))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError,
             ValueError) as exc:
         return refuse("corrupt_file", name, detail=f"damaged zip archive: {str(exc)[:120] or type(exc).__name__}")
@@ -128,3 +156,13 @@ def _zip_check(content: FileContent, path: Path, name: str, limits: SafetyLimits
         return refuse("xml_entities", name, member="[Content_Types].xml")
     except ElementTree.ParseError as exc:
         return refuse("corrupt_file", name, detail=f"damaged [Content_Types].xml: {exc}")
+
+
+def _huge_ods_tables(content: FileContent, limits: SafetyLimits) -> list[SheetExtent]:
+    """The tables of an .ods whose cells span more than ``max_sheet_cells`` (calamine reads every table when
+    it opens the file). A content.xml that cannot be parsed is left for the reader to report as damaged."""
+    try:
+        extents = ods_extents(content.open(CONTENT))
+    except (KeyError, ValueError, ElementTree.ParseError):
+        return []
+    return [extent for extent in extents if extent.cells > limits.max_sheet_cells]

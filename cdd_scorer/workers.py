@@ -6,7 +6,8 @@ worker processes started with "spawn" on every OS (so Linux tests what Windows d
 memory limit where the OS offers one (``RLIMIT_AS`` on Linux, a Job Object on Windows: ``winlimits``;
 macOS may refuse ``RLIMIT_AS``) and each file a time limit. A worker that dies or overruns is replaced; its
 file gets a ``reader_crashed`` or ``read_timeout`` problem, which quotes the memory limit only when it
-applied, and the batch goes on. Results come back in input order,
+applied and names the district whose hidden metadata sheet can still be read safely (``identity``), and
+the batch goes on. Results come back in input order,
 so two runs over the same folder give the same outputs.
 
 A worker costs about 0.2 s to start, so by default there is one per ``FILES_PER_WORKER`` files (a province
@@ -30,6 +31,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from cdd_scorer import winlimits
+from cdd_scorer.identity import attributed_file
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.parallel import worker_count
 from cdd_scorer.problems import Problem
@@ -106,17 +108,18 @@ def read_in_worker(conn: Connection, kpi_set: KpiSet, limits: WorkerLimits, safe
 
 def _read_contained(read_file: ReadFile, path: Path, name: str, kpi_set: KpiSet, memory: str,
                     safety: SafetyLimits) -> FileOutcome:
-    """Any exception, including a Rust panic (a ``BaseException``), becomes this file's problem."""
+    """Any exception, including a Rust panic (a ``BaseException``), becomes this file's problem, on the
+    district its metadata names (the memory the reader took is free again by then)."""
     try:
         return read_file(path, name, kpi_set, safety)
     except MemoryError:
-        return FileOutcome.unread(Problem("reader_crashed", file=name,
-                                          params={"detail": "out of memory", "memory": memory}))
+        problem = Problem("reader_crashed", file=name, params={"detail": "out of memory", "memory": memory})
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 — one file's failure must never stop the worker
         detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-        return FileOutcome.unread(Problem("read_failed", file=name, params={"detail": detail}))
+        problem = Problem("read_failed", file=name, params={"detail": detail})
+    return FileOutcome.unread(attributed_file(problem, path, safety))
 
 
 def _silence_stderr() -> None:
@@ -216,6 +219,7 @@ class _Pool:
     def __init__(self, count: int, setup: tuple) -> None:
         self.context = get_context("spawn")
         self.setup = setup
+        _, _, self.safety, _ = setup  # (kpi_set, limits, safety, read_file), as read_in_worker takes them
         self.workers = [_Worker(self.context, setup) for _ in range(count)]
         self.start_failures = 0
 
@@ -266,7 +270,8 @@ class _Pool:
         worker.kill()
         if worker.tasks:
             index, name = worker.tasks.popleft()
-            results[index] = FileOutcome.unread(Problem(code, file=name, params=params))
+            problem = Problem(code, file=name, params=params)
+            results[index] = FileOutcome.unread(attributed_file(problem, tasks[index][0], self.safety))
             queue.extendleft((i, tasks[i]) for i, _ in reversed(worker.tasks))
         elif not worker.ready:
             self.start_failures += 1

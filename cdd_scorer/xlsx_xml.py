@@ -1,19 +1,28 @@
-"""An .xlsx workbook's XML, read without a spreadsheet library: which zip member holds a sheet, and
-what calamine cannot show of a cell (an error value such as #DIV/0!, a formula without a saved value).
+"""An .xlsx workbook's XML, read without a spreadsheet library: which zip member holds each sheet, a
+sheet's rows as they stream past, and what calamine cannot show of a cell (an error value such as
+#DIV/0!, a formula without a saved value).
 
-Every function here takes a workbook that passed the safety checks (``safety.open_checked``): its parts
-are bounded and declare no entities.
+Every function here takes a workbook whose parts are bounded and declare no entities: one that passed the
+safety checks (``safety.open_checked``), or members checked one by one (``identity``).
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from html import unescape
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree
+
+from cdd_scorer.cell_refs import column_number
+from cdd_scorer.xlsx_values import local_name
 
 if TYPE_CHECKING:
     from cdd_scorer.safety import FileContent
+    from cdd_scorer.xlsx_values import Parts
 
 _XLSX_SHEET = re.compile(r"<(?:\w+:)?sheet\s([^>]*)>")
 _XLSX_RELATIONSHIP = re.compile(r"<(?:\w+:)?Relationship\s([^>]*)>")
@@ -66,14 +75,43 @@ def _xml_attributes(tag_text: str) -> dict[str, str]:
             _XML_ATTRIBUTE.findall(tag_text)}
 
 
-def xlsx_sheet_part(content: FileContent | zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member of the worksheet called ``sheet``, from workbook.xml and its relationships."""
+def xlsx_sheet_parts(content: Parts | zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name → the zip member of its worksheet, in the workbook's order, from workbook.xml and
+    its relationships."""
     workbook = content.read("xl/workbook.xml").decode("utf-8", "replace")
-    rel_id = next((attrs.get("id") for attrs in map(_xml_attributes, _XLSX_SHEET.findall(workbook))
-                   if attrs.get("name") == sheet), None)
     rels = content.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    target = next((attrs.get("Target") for attrs in map(_xml_attributes, _XLSX_RELATIONSHIP.findall(rels))
-                   if rel_id and attrs.get("Id") == rel_id), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    targets = {attrs.get("Id"): attrs.get("Target") for attrs in map(_xml_attributes, _XLSX_RELATIONSHIP.findall(rels))}
+    parts: dict[str, str] = {}
+    for attrs in map(_xml_attributes, _XLSX_SHEET.findall(workbook)):
+        target = targets.get(attrs.get("id")) if attrs.get("id") else None
+        if attrs.get("name") and target:
+            parts[attrs["name"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def xlsx_sheet_part(content: Parts | zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member of the worksheet called ``sheet``."""
+    return xlsx_sheet_parts(content).get(sheet)
+
+
+def xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[tuple[int, Element]]]]:
+    """A worksheet's rows as they stream past: its zero-based number and its ``<c>`` elements with their
+    zero-based columns (a row or cell without ``r`` follows the one before, as the format allows). Each
+    row is freed once the next one is asked for, so memory stays flat on any sheet."""
+    row, col, cells, sheet_data = -1, -1, None, None
+    for event, element in ElementTree.iterparse(stream, events=("start", "end"), forbid_dtd=True):
+        name = local_name(element.tag)
+        if event == "start":
+            if name == "sheetData":
+                sheet_data = element
+            elif name == "row" and sheet_data is not None:
+                reference = element.get("r")
+                row, col, cells = int(reference) - 1 if reference else row + 1, -1, []
+        elif name == "c" and cells is not None:
+            reference = element.get("r")
+            col = column_number(reference.rstrip("0123456789")) - 1 if reference else col + 1
+            cells.append((col, element))
+        elif name == "row" and cells is not None:
+            yield row, cells
+            cells = None
+            sheet_data.remove(element)

@@ -3,9 +3,10 @@
 The central directory alone shows the member count, the declared sizes, the compression ratios and
 nested archives; then every member is inflated as a stream (never more than it declares, CRC checked)
 and its XML is scanned for entity declarations, and each worksheet for the extent of its cells (a dense
-sheet grid is what a native reader allocates). Every limit is in ``SafetyLimits``: generous for real
-templates (a filled one is about 20 KB), tight enough that a hostile file is refused before it costs
-memory.
+sheet grid is what a native reader allocates: a worksheet spanning more than ``max_sheet_cells`` is
+listed, for the reader to stream instead of opening it as a grid). Every limit is in ``SafetyLimits``:
+generous for real templates (a filled one is about 20 KB), tight enough that a hostile file is refused
+before it costs memory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from cdd_scorer.cell_refs import column_number
+from cdd_scorer.cell_refs import SheetExtent, column_number
 
 MB = 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -60,11 +61,8 @@ def structure_problem(members: list[zipfile.ZipInfo], limits: SafetyLimits) -> F
     total = 0
     for member in members:
         total += member.file_size
-        if member.file_size > limits.max_member_bytes:
-            return "decompression_bomb", {"detail": f"{member.filename} declares {megabytes(member.file_size)}"}
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > limits.ratio_applies_above_bytes and ratio > limits.max_compression_ratio:
-            return "decompression_bomb", {"detail": f"{member.filename} is compressed {ratio:,.0f}:1"}
+        if found := member_problem(member, limits):
+            return found
         if member.filename.lower().endswith(_ARCHIVE_SUFFIXES) and "/embeddings/" not in member.filename:
             return "unsafe_file", {"detail": f"nested archive {member.filename}"}
     if total > limits.max_total_bytes:
@@ -72,11 +70,23 @@ def structure_problem(members: list[zipfile.ZipInfo], limits: SafetyLimits) -> F
     return None
 
 
+def member_problem(member: zipfile.ZipInfo, limits: SafetyLimits) -> Finding | None:
+    """The limits one member's directory entry shows: its declared size and its compression ratio (zipfile
+    never inflates a member beyond its declared size)."""
+    if member.file_size > limits.max_member_bytes:
+        return "decompression_bomb", {"detail": f"{member.filename} declares {megabytes(member.file_size)}"}
+    ratio = member.file_size / max(member.compress_size, 1)
+    if member.file_size > limits.ratio_applies_above_bytes and ratio > limits.max_compression_ratio:
+        return "decompression_bomb", {"detail": f"{member.filename} is compressed {ratio:,.0f}:1"}
+    return None
+
+
 def content_problem(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: SafetyLimits,
-                    kept: dict[str, bytes]) -> Finding | None:
+                    kept: dict[str, bytes], huge: list[SheetExtent]) -> Finding | None:
     """Decompress every member as a stream (never more than it declares, CRC checked) and scan XML parts
     for entity declarations and worksheets for the extent of their cells. XML parts that fit in one chunk
-    are kept in ``kept`` (up to a few MB in all) for the reader."""
+    are kept in ``kept`` (up to a few MB in all) for the reader; worksheets whose cells span more than
+    ``limits.max_sheet_cells`` are listed in ``huge``."""
     room = _KEPT_PARTS_BYTES
     for member in members:
         if member.is_dir():
@@ -95,9 +105,9 @@ def content_problem(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], li
         if is_xml and chunks == 1 and len(window) <= room:
             kept[member.filename] = window
             room -= len(window)
-        if extent and extent.cells > limits.max_sheet_cells:
-            return "sheet_too_large", {"member": member.filename, "extent": extent.describe(),
-                                       "limit": f"{limits.max_sheet_cells:,}"}
+        spanned = extent.spanned(member.filename) if extent else None
+        if spanned and spanned.cells > limits.max_sheet_cells:
+            huge.append(spanned)
     return None
 
 
@@ -113,7 +123,7 @@ def _may_declare(window: bytes) -> bool:
 
 
 class _Extent:
-    """The rectangle spanned by the cell references of one worksheet (what a dense reader allocates)."""
+    """The rectangle spanned by the cell references of one worksheet, as they stream past."""
 
     def __init__(self) -> None:
         self.first_row = self.first_col = 10**9
@@ -127,17 +137,5 @@ class _Extent:
             self.first_row, self.last_row = min(self.first_row, min(rows)), max(self.last_row, max(rows))
             self.first_col, self.last_col = min(self.first_col, min(cols)), max(self.last_col, max(cols))
 
-    @property
-    def height(self) -> int:
-        return max(0, self.last_row - self.first_row + 1)
-
-    @property
-    def width(self) -> int:
-        return max(0, self.last_col - self.first_col + 1)
-
-    @property
-    def cells(self) -> int:
-        return self.height * self.width
-
-    def describe(self) -> str:
-        return f"{self.height:,} rows × {self.width:,} columns"
+    def spanned(self, sheet: str) -> SheetExtent:
+        return SheetExtent(sheet, self.first_row, self.last_row, self.first_col, self.last_col)

@@ -15,12 +15,13 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 import openpyxl
 
 from cdd_scorer.kpi import KpiSet
-from cdd_scorer.metadata import META_SHEET
+from cdd_scorer.metadata import META_SHEET, TemplateMetadata
 from cdd_scorer.problems import Problem
 from cdd_scorer.reading import FileOutcome, read_input_file
 from cdd_scorer.safety import MB, SafetyLimits
@@ -35,6 +36,19 @@ BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
 FAR_APART_SHEET = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
                    b'<row r="1"><c r="A1"><v>1</v></c></row>'
                    b'<row r="1048576"><c r="XFD1048576"><v>2</v></c></row></sheetData></worksheet>')
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+ODS_CONTENT = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+               '<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>')
+# A1 and XFD1048576 as LibreOffice writes them: the empty rows and cells between are two repeated elements.
+FAR_APART_TABLE = ('<table:table table:name="Sheet1"><table:table-row>'
+                   '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+                   '</table:table-row><table:table-row table:number-rows-repeated="1048574">'
+                   '<table:table-cell table:number-columns-repeated="16384"/></table:table-row><table:table-row>'
+                   '<table:table-cell table:number-columns-repeated="16383"/><table:table-cell office:value-type='
+                   '"float" office:value="2"><text:p>2</text:p></table:table-cell></table:table-row></table:table>')
 
 
 # ---- byte-level builders
@@ -67,6 +81,21 @@ def with_far_apart_cells(source: Path, out: Path) -> Path:
     members = zip_members(source)
     members[member] = FAR_APART_SHEET
     return write_zip(out, members)
+
+
+def far_apart_ods(path: Path, meta: TemplateMetadata | None = None) -> Path:
+    """A hand-made .ods whose one sheet holds only A1 and XFD1048576 (a few hundred bytes that a dense
+    reader turns into 17 billion cells), with a hidden ``_meta`` table naming ``meta``'s district if given."""
+    tables = FAR_APART_TABLE
+    if meta is not None:
+        rows = "".join(f"<table:table-row>{_ods_text(key)}{_ods_text(value)}</table:table-row>"
+                       for key, value in meta.rows())
+        tables += f'<table:table table:name="{META_SHEET}">{rows}</table:table>'
+    return write_zip(path, {"mimetype": ODS_MIMETYPE, "content.xml": ODS_CONTENT.format(tables=tables).encode()})
+
+
+def _ods_text(text: str) -> str:
+    return f'<table:table-cell office:value-type="string"><text:p>{escape(text)}</text:p></table:table-cell>'
 
 
 def deflate_bomb_zip(path: Path, template: Path, member: str, megabytes: int) -> Path:
@@ -168,6 +197,19 @@ def rename_entry_sheet(wb: openpyxl.Workbook) -> None:
 
 def insert_rows_at_top(wb: openpyxl.Workbook) -> None:
     wb[ENTRY_SHEET].insert_rows(5, 3)
+
+
+def stray_cell(sheet: str = ENTRY_SHEET, cell: str = "XFD1048576", value: object = "x"
+               ) -> Callable[[openpyxl.Workbook], None]:
+    """A Ctrl+End accident: one value typed into ``cell`` (by default the sheet's last)."""
+    def edit(wb: openpyxl.Workbook) -> None:
+        wb[sheet][cell] = value
+    return edit
+
+
+def with_stray_cell(source: Path, out: Path) -> Path:
+    """``source`` with one stray value in the last cell of its entry sheet."""
+    return edit_workbook(source, out, stray_cell())
 
 
 def not_our_template(path: Path) -> Path:

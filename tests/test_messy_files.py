@@ -21,6 +21,7 @@ from badfiles import (
     delete_entry_sheet,
     edit_workbook,
     encrypted_ooxml,
+    far_apart_ods,
     insert_rows_at_top,
     not_our_template,
     random_bytes,
@@ -160,7 +161,7 @@ def mixed(tmp_path_factory, kpi_set, templates, answers, khon_kaen_areas):
     encrypted_ooxml(folder / "protected.xlsx")
     deflate_bomb_zip(folder / "bomb.xlsx", template, "xl/worksheets/sheet1.xml", 300)
     replace_members(template, folder / "laughs.xlsx", xl__sharedStrings_xml=BILLION_LAUGHS)
-    with_far_apart_cells(template, folder / "far_apart.xlsx")
+    far_apart_ods(folder / "far_apart.ods")
     not_our_template(folder / "budget_summary.xlsx")
     shutil.copy(folder / template_file_name(khon_kaen_areas[0]), folder / "~$4001_Mueang_Khon_Kaen.xlsx")
     (folder / "notes.pdf").write_bytes(b"%PDF-1.4 minutes of the meeting")
@@ -169,7 +170,7 @@ def mixed(tmp_path_factory, kpi_set, templates, answers, khon_kaen_areas):
                    "report.xls": {"not_spreadsheet_content"}, "truncated.xlsx": {"corrupt_file"},
                    "random.xlsx": {"corrupt_file"}, "protected.xlsx": {"encrypted_file"},
                    "bomb.xlsx": {"decompression_bomb"}, "laughs.xlsx": {"xml_entities"},
-                   "far_apart.xlsx": {"sheet_too_large"}, "budget_summary.xlsx": {"not_template"},
+                   "far_apart.ods": {"sheet_too_large"}, "budget_summary.xlsx": {"not_template"},
                    "~$4001_Mueang_Khon_Kaen.xlsx": {"lock_file"}, "notes.pdf": {"not_spreadsheet"}})
     return folder, expect, good
 
@@ -265,6 +266,7 @@ def worker_folder(tmp_path_factory, templates, answers, khon_kaen_areas) -> Path
     for name in ("b_crash.xlsx", "c_hang.xlsx", "d_hog.xlsx", "f_good.xlsx"):
         shutil.copy(folder / "a_good.xlsx", folder / name)
     with_far_apart_cells(folder / "a_good.xlsx", folder / "e_far_apart.xlsx")
+    far_apart_ods(folder / "e_far_apart.ods")
     return folder
 
 
@@ -276,8 +278,10 @@ def test_a_dead_hung_or_hungry_worker_costs_only_its_own_file(worker_folder, kpi
     outcomes = list(reader(files, kpi_set))
     kinds = [o.submission.source.name if o.submission else o.problem.code for o in outcomes]
     assert kinds == ["a_good.xlsx", "reader_crashed", "read_timeout", "reader_crashed", "sheet_too_large",
-                     "f_good.xlsx"]
+                     "e_far_apart.xlsx", "f_good.xlsx"]
     assert outcomes[3].problem.params["detail"] == "out of memory"
+    # the crashed, hung and hungry files are good templates: their problems name the district
+    assert {o.problem.district_code for o in outcomes[1:4]} == {outcomes[0].submission.metadata.district_code}
 
 
 def test_a_native_abort_in_calamine_costs_only_its_own_file(worker_folder, kpi_set):
