@@ -50,6 +50,7 @@ _STRUCTURE_DEFECTS = (StartBoundaryNotFoundDefect, CloseBoundaryNotFoundDefect, 
 _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 _BOUNDARY_LINE = re.compile(rb"^--[^\r\n]{1,200}\r?$", re.MULTILINE)  # CRLF as sent, LF as saved
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_LINE_END_BEFORE_BOUNDARY = re.compile(rb"\r?\n\Z")
 _SPREADSHEET_TYPES = {t for t, suffix in DECLARED_TYPES.items() if suffix in SPREADSHEET_SUFFIXES}
 _SPREADSHEET_NAME = re.compile(rb"name\*?=[^;\r\n]*\.(?:xlsx|xlsm|xls|ods)\b", re.IGNORECASE)
 _MAX_EMBEDDED_OUTLOOK = 3
@@ -133,7 +134,7 @@ def raw_spreadsheet_parts(data: bytes) -> Iterator[MailPart]:
     """Parts of a raw message that declare a spreadsheet (by type or file name), found by splitting
     at every line that looks like a boundary, for mail whose structure no parser follows."""
     for chunk in _BOUNDARY_LINE.split(data):
-        chunk = chunk.lstrip(b"\r\n")
+        chunk = _LINE_END_BEFORE_BOUNDARY.sub(b"", chunk.lstrip(b"\r\n"))  # that line end belongs to the boundary
         end = _HEADER_END.search(chunk, 0, 4096)
         head = chunk[:end.start() if end else 4096]
         if not (_SPREADSHEET_NAME.search(head) or any(t.encode() in head.lower() for t in _SPREADSHEET_TYPES)):
