@@ -46,7 +46,7 @@ from cdd_scorer.mail_parts import (
     message_parts,
     outlook_message,
     parse_mail,
-    raw_spreadsheet_parts,
+    raw_attachment_parts,
     tnef_parts,
 )
 from cdd_scorer.output_files import ensure_folder
@@ -142,7 +142,7 @@ class _Run(CollectRun):
         spreadsheet_found = any(e.saved or e.code == "attachment_duplicate" for e in self.report.entries[before:])
         if not spreadsheet_found or has_structure_defects(message):
             self.guarded(origin.subject or "?", origin,
-                         lambda: [self.part(p, origin, depth, seen) for p in raw_spreadsheet_parts(data)])
+                         lambda: [self.part(p, origin, depth, seen) for p in raw_attachment_parts(data)])
         if len(self.report.entries) == before:
             self.record(CollectEntry("ignored", "mail_no_attachment", origin.subject or "-", origin))
 

@@ -6,7 +6,7 @@ Real mail breaks parsers in known ways, and each has a way back to the attachmen
   and then reads the multipart as one body: on any boundary defect, or a multipart without parts,
   the message is parsed again with ``compat32``;
 - a nested multipart that reuses its parent's boundary (Outlook Express for Mac) hides its parts from
-  every parser: the raw text is then scanned for parts that declare a spreadsheet;
+  every parser: the raw text is then scanned for attachment parts;
 - mbox files quote body lines starting ``From `` as ``>From ``, which turns a forwarded message's
   first line into body text: the quoting is undone before parsing (mboxrd);
 - 8-bit headers without an encoded word (TIS-620 / cp874 from old Thai mail programs) are decoded
@@ -40,8 +40,6 @@ from pathlib import Path
 import tnefparse
 from tnefparse.properties import MAPI_ATTACH_LONG_FILENAME
 
-from cdd_scorer.attachment_kinds import DECLARED_TYPES
-from cdd_scorer.reading import SPREADSHEET_SUFFIXES
 from cdd_scorer.safe_names import plain_text
 
 _MODERN = BytesParser(policy=email.policy.default)
@@ -51,8 +49,9 @@ _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 _BOUNDARY_LINE = re.compile(rb"^--[^\r\n]{1,200}\r?$", re.MULTILINE)  # CRLF as sent, LF as saved
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END_BEFORE_BOUNDARY = re.compile(rb"\r?\n\Z")
-_SPREADSHEET_TYPES = {t for t, suffix in DECLARED_TYPES.items() if suffix in SPREADSHEET_SUFFIXES}
-_SPREADSHEET_NAME = re.compile(rb"name\*?=[^;\r\n]*\.(?:xlsx|xlsm|xls|ods)\b", re.IGNORECASE)
+# a part's headers that say "attachment": a file name (also RFC 2231's name*0*=), the disposition, any application type
+_ATTACHMENT_HEAD = re.compile(rb"^content-(?:type:\s*application/|disposition:\s*attachment)|name(?:\*\d+)?\*?=",
+                              re.IGNORECASE | re.MULTILINE)
 _MAX_EMBEDDED_OUTLOOK = 3
 
 
@@ -130,14 +129,15 @@ def message_parts(message: Message) -> Iterator[MailPart]:
             yield _mime_part(name, part, forwarded)
 
 
-def raw_spreadsheet_parts(data: bytes) -> Iterator[MailPart]:
-    """Parts of a raw message that declare a spreadsheet (by type or file name), found by splitting
-    at every line that looks like a boundary, for mail whose structure no parser follows."""
+def raw_attachment_parts(data: bytes) -> Iterator[MailPart]:
+    """Parts of a raw message whose headers say they are attachments (a file name, the disposition or an
+    application type; what they hold is sniffed later), found by splitting at every line that looks like
+    a boundary, for mail whose structure no parser follows."""
     for chunk in _BOUNDARY_LINE.split(data):
         chunk = _LINE_END_BEFORE_BOUNDARY.sub(b"", chunk.lstrip(b"\r\n"))  # that line end belongs to the boundary
         end = _HEADER_END.search(chunk, 0, 4096)
         head = chunk[:end.start() if end else 4096]
-        if not (_SPREADSHEET_NAME.search(head) or any(t.encode() in head.lower() for t in _SPREADSHEET_TYPES)):
+        if not _ATTACHMENT_HEAD.search(head):
             continue
         part = _COMPAT.parsebytes(chunk, headersonly=True)
         name = _attachment_name(part)

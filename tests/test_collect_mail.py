@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.message
 import email.utils
 import mailbox
@@ -76,6 +77,26 @@ def test_a_nested_multipart_reusing_its_parents_boundary_is_found_by_the_raw_sca
 
     assert saved_names(report) == ["อำเภอพล.xlsx"]
     assert (tmp_path / "input" / "อำเภอพล.xlsx").read_bytes() == workbook("phon")
+
+
+def test_the_raw_scan_finds_an_unnamed_attachment_once_and_never_repeats_a_parsed_one(tmp_path):
+    # the modern parser loses this structure; quoted-printable parts decode alike in both passes
+    qp = "Content-Transfer-Encoding: quoted-printable\r\n\r\nPK=03=04 workbook=3D1\r\n"
+    pdf = "Content-Transfer-Encoding: quoted-printable\r\n\r\n%PDF-1.4 =E0=B8=81\r\n"
+    body = (f"--{OE_BOUNDARY}\r\nContent-Type: application/vnd.ms-excel; name=\"a.xls\"\r\n{qp}"
+            f"--{OE_BOUNDARY}\r\nContent-Type: application/pdf; name=\"letter.pdf\"\r\n{pdf}"
+            f"--{OE_BOUNDARY}\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{base64.b64encode(xlsx_bytes('b')).decode()}\r\n"
+            f"--{OE_BOUNDARY}--\r\n")
+    (tmp_path / "oe.eml").write_bytes(raw_mail(body, f"multipart/mixed; boundary={OE_BOUNDARY}"))
+    pdf_only = f'--x\r\nContent-Type: application/pdf; name="letter.pdf"\r\n{pdf}--x--\r\n'
+    (tmp_path / "pdf.eml").write_bytes(raw_mail(pdf_only, 'multipart/mixed; boundary="x"'))
+
+    report = collect([tmp_path / "oe.eml", tmp_path / "pdf.eml"], tmp_path / "input")
+
+    assert saved_names(report) == ["a.xls", "attachment.xlsx"]
+    assert (tmp_path / "input" / "a.xls").read_bytes() == b"PK\x03\x04 workbook=1"
+    assert [e.attachment for e in report.entries if e.outcome == "ignored"] == ["letter.pdf", "letter.pdf"]
 
 
 def test_multipart_nested_thousands_deep_costs_only_that_mail(tmp_path):
