@@ -1,18 +1,24 @@
 """The demo round: generate templates for a sample province, fill them with seeded synthetic
 answers (a few messy or wrong, one district silent), and score them.
+
+So that the demo (and the tests) can show rounds over time, ``example_card`` derives a card from the
+shipped one with every date and year moved, its id and titles marked as an example: it is never
+presented as a real card of the department.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cdd_scorer.geography import Area
-from cdd_scorer.kpi import KpiSet
-from cdd_scorer.thai import be_date, thai_digits
+from cdd_scorer.kpi import KpiSet, build_kpi_set, default_kpi_set_path
+from cdd_scorer.thai import arabic_digits, be_date, thai_digits
 
 DEMO_PROVINCE = "40"  # ขอนแก่น (Khon Kaen), 26 districts
 YES, NO = "ใช่", "ไม่ใช่"
@@ -51,6 +57,53 @@ def plan_for(areas: list[Area]) -> DemoPlan:
     codes = [a.district_code for a in areas]
     return DemoPlan(silent=codes[-1], wrong=codes[-2], messy=frozenset(codes[1:4]),
                     worked_example=codes[0])
+
+
+# A year written in a card's texts: BE 25xx (Arabic or Thai digits) or AD 20xx, not part of a longer number.
+_YEAR_IN_TEXT = re.compile(r"(?<![\d๐-๙,.])(?:25\d\d|20\d\d|๒๕[๐-๙]{2})(?![\d๐-๙,])")
+
+
+def shift_years(value: Any, years: int) -> Any:
+    """Every date in a card's data or in answers moved ``years`` (29 February becomes the 28th)."""
+    if isinstance(value, dt.date):
+        try:
+            return value.replace(year=value.year + years)
+        except ValueError:
+            return value.replace(year=value.year + years, day=28)
+    if isinstance(value, dict):
+        return {k: shift_years(v, years) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shift_years(v, years) for v in value]
+    return value
+
+
+def _shift_text_years(value: Any, years: int) -> Any:
+    """Every year written in the card's texts moved ``years`` (๒๕๖๕ → ๒๕๖๖, 2022 → 2023)."""
+    def moved(match: re.Match[str]) -> str:
+        year = str(int(arabic_digits(match.group())) + years)
+        return thai_digits(year) if match.group()[0] == "๒" else year
+
+    if isinstance(value, str):
+        return _YEAR_IN_TEXT.sub(moved, value)
+    if isinstance(value, dict):
+        return {k: _shift_text_years(v, years) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift_text_years(v, years) for v in value]
+    return value
+
+
+def example_card(years: int = 1) -> KpiSet:
+    """The shipped card ``years`` later (earlier when negative), marked as an example: every date and every
+    year in its texts moved, id ``example-fy<year>-r<round>`` (``example-fy2566-r2``), titles saying that
+    it is not a real card."""
+    raw = tomllib.loads(default_kpi_set_path().read_text(encoding="utf-8"))
+    raw = _shift_text_years(shift_years(raw, years), years)
+    year = raw["fiscal_year_be"] + years
+    round_number = raw["id"].rsplit("-r", 1)[-1]
+    raw.update(id=f"example-fy{year}-r{round_number}", fiscal_year_be=year,
+               title_th="ตัวอย่างสำหรับทดลอง ไม่ใช่ชุดตัวชี้วัดจริง: " + raw["title_th"],
+               title_en="EXAMPLE for trying out, not a real card: " + raw["title_en"])
+    return build_kpi_set(raw, source=f"example card, {years:+d} year(s) from the shipped card")
 
 
 def synthetic_answers(kpi_set: KpiSet, area: Area, seed: int = 2565) -> dict[str, Any]:
@@ -120,13 +173,14 @@ def messy(answers: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def answers_for(kpi_set: KpiSet, area: Area, plan: DemoPlan) -> dict[str, Any] | None:
-    """What the demo's district sends back (None: it never answers)."""
+def answers_for(kpi_set: KpiSet, area: Area, plan: DemoPlan, years: int = 0) -> dict[str, Any] | None:
+    """What the demo's district sends back (None: it never answers); ``years`` from the shipped card's
+    round (an ``example_card``), other answers with their dates moved as far."""
     if area.district_code == plan.silent:
         return None
     if area.district_code == plan.worked_example:
-        return dict(WORKED_EXAMPLE)
-    answers = synthetic_answers(kpi_set, area)
+        return shift_years(dict(WORKED_EXAMPLE), years)
+    answers = shift_years(synthetic_answers(kpi_set, area, seed=2565 + years), years)
     if area.district_code in plan.messy:
         answers = messy(answers)
     if area.district_code == plan.wrong:
@@ -136,14 +190,15 @@ def answers_for(kpi_set: KpiSet, area: Area, plan: DemoPlan) -> dict[str, Any] |
 
 
 def fill_demo_inputs(kpi_set: KpiSet, templates: list[Path], areas: list[Area],
-                     input_dir: Path) -> list[Path]:
-    """Fill copies of the templates into ``input_dir`` as the districts would send them back."""
+                     input_dir: Path, years: int = 0) -> list[Path]:
+    """Fill copies of the templates into ``input_dir`` as the districts would send them back (``years``:
+    see ``answers_for``)."""
     from cdd_scorer.filling import fill_template
 
     plan = plan_for(areas)
     written = []
     for template, area in zip(templates, areas):
-        answers = answers_for(kpi_set, area, plan)
+        answers = answers_for(kpi_set, area, plan, years)
         if answers is not None:
             written.append(fill_template(template, answers, input_dir / template.name))
     return written

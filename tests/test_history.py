@@ -16,15 +16,13 @@ import json
 import multiprocessing
 import os
 import sqlite3
-import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import cdd_scorer
-from cdd_scorer.demo import WORKED_EXAMPLE, synthetic_answers
+from cdd_scorer.demo import WORKED_EXAMPLE, example_card, shift_years, synthetic_answers
 from cdd_scorer.filling import fill_template
 from cdd_scorer.history import (
     Adjustment,
@@ -41,7 +39,7 @@ from cdd_scorer.history import (
 )
 from cdd_scorer.history.database import connect, file_sha256, migrate, schema_version
 from cdd_scorer.history.schema import MIGRATIONS
-from cdd_scorer.kpi import KpiSet, build_kpi_set, default_kpi_set_path, load_kpi_set
+from cdd_scorer.kpi import KpiSet, load_kpi_set
 from cdd_scorer.results import RoundResult
 from cdd_scorer.round import run_round, write_round_outputs
 from cdd_scorer.template import template_file_name, write_templates
@@ -49,26 +47,6 @@ from cdd_scorer.thai import Status
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 KHON_KAEN = "40"
-
-
-def a_year_later(value: Any) -> Any:
-    """Every date in a card's data or in answers moved a year later."""
-    if isinstance(value, dt.date):
-        return value.replace(year=value.year + 1)
-    if isinstance(value, dict):
-        return {k: a_year_later(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [a_year_later(v) for v in value]
-    return value
-
-
-def example_next_card() -> KpiSet:
-    """The shipped card a year later, marked as an example: not a real card of the department."""
-    raw = a_year_later(tomllib.loads(default_kpi_set_path().read_text(encoding="utf-8")))
-    raw.update(id="example-fy2566-r2", fiscal_year_be=raw["fiscal_year_be"] + 1,
-               title_th="ตัวอย่างสำหรับทดสอบ ไม่ใช่ชุดตัวชี้วัดจริง: " + raw["title_th"],
-               title_en="EXAMPLE for tests, not a real card: " + raw["title_en"])
-    return build_kpi_set(raw)
 
 
 @dataclasses.dataclass
@@ -107,7 +85,7 @@ def round_a(tmp_path_factory, kpi_set, template_dir, khon_kaen_areas) -> Round:
 @pytest.fixture(scope="module")
 def round_b(tmp_path_factory, khon_kaen_areas) -> Round:
     """The example card a year later: every district of round A answers differently."""
-    card = example_next_card()
+    card = example_card(1)
     areas = khon_kaen_areas[:3]
     folder = tmp_path_factory.mktemp("round_b")
     paths = write_templates(card, areas, folder / "templates")
@@ -115,7 +93,7 @@ def round_b(tmp_path_factory, khon_kaen_areas) -> Round:
     improved = {**WORKED_EXAMPLE, "t1_budget_disbursed": 2_450_000, "i7_activities_done": 15}
     answers = {areas[0].district_code: improved,
                **{area.district_code: synthetic_answers(card, area, seed=2566) for area in areas[1:]}}
-    fill(templates, {code: a_year_later(values) for code, values in answers.items()}, folder / "input")
+    fill(templates, {code: shift_years(values, 1) for code, values in answers.items()}, folder / "input")
     return score(folder / "input", card)
 
 
