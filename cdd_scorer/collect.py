@@ -52,6 +52,7 @@ from cdd_scorer.mail_parts import (
 from cdd_scorer.output_files import ensure_folder
 from cdd_scorer.safe_names import plain_text
 from cdd_scorer.safety import DEFAULT_LIMITS, MB, OLE2_SIGNATURE, ZIP_SIGNATURES
+from cdd_scorer.zip_checks import member_problem
 
 MAX_MEMBER_BYTES = DEFAULT_LIMITS.max_file_bytes  # what score would open; a larger file is refused there
 MAX_MESSAGE_BYTES = 2 * DEFAULT_LIMITS.max_file_bytes  # one mail, encoded: an attachment of the limit and more
@@ -225,6 +226,9 @@ class _Run(CollectRun):
         limit = min(MAX_MEMBER_BYTES, budget[0])
         if member.file_size > limit:  # the declared size, checked before reading anything
             self.too_large(base, where, member.file_size, limit)
+            return
+        if bomb := member_problem(member, DEFAULT_LIMITS):  # compressed like no workbook ever is
+            self.record(failed(bomb[0], base, where, str(bomb[1]["detail"])))
             return
         with archive.open(member) as f:
             content = f.read(limit + 1)  # the declared size may lie

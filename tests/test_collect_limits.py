@@ -168,6 +168,19 @@ def test_the_per_archive_byte_budget_holds(tmp_path, monkeypatch):
                                                 "file_too_large"]
 
 
+def test_members_compressed_like_no_workbook_are_refused_unwritten(tmp_path):
+    # the 1.4 MB mail that became 1.07 GB on disk, scaled down: members of zeros named .xlsx
+    members = {f"{n}.xlsx": bytes(2 * 1024 * 1024) for n in range(16)}
+    source = save_eml(tmp_path / "m.eml", mail([("replies.zip", zip_bytes({**members, "ok.xlsx": FILLER}))]))
+
+    report = collect([source], tmp_path / "input")
+
+    assert [p.name for p in report.saved] == ["ok.xlsx"]
+    refused = [e for e in report.entries if e.outcome == "failed"]
+    assert len(refused) == 16 and {e.code for e in refused} == {"decompression_bomb"}
+    assert "compressed" in refused[0].message_en
+
+
 def test_an_archive_with_too_many_members_is_one_logged_problem(tmp_path, monkeypatch):
     monkeypatch.setattr(collect_module, "MAX_ARCHIVE_MEMBERS", 10)
     (tmp_path / "many.zip").write_bytes(zip_bytes({f"{n}.xlsx": workbook(str(n)) for n in range(11)}))
