@@ -1,5 +1,5 @@
-"""The instructions sheet (คำชี้แจง): what to fill, units, the deadline, how to send the form back and
-whom to call."""
+"""The instructions sheet (คำชี้แจง): how to open the file in each program, what to fill, units, the
+deadline, how to send the form back and whom to call."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from cdd_scorer.template.style import Formats, TemplateOptions, page_header_foot
 from cdd_scorer.thai import be_date, thai_digits, thai_long_date
 
 INSTRUCTIONS_SHEET = "คำชี้แจง"
-INSTRUCTIONS_WIDTH = 110
-COLUMN_WIDTHS = {0: 3, 1: 6, 2: INSTRUCTIONS_WIDTH}  # a margin, the step numbers, the steps
+INSTRUCTIONS_WIDTH = 62
+COLUMN_WIDTHS = {0: 2, 1: 4, 2: INSTRUCTIONS_WIDTH}  # a margin, the step numbers, the steps
 
 
 def write_instructions_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_set: KpiSet, area: Area,
@@ -48,7 +48,7 @@ def write_instructions_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_
                  f"{template_id(kpi_set, area)}")
     ws.merge_range(row, 1, row, 2, file_line, f["small"])
     sheet.set_heights()
-    ws.set_landscape()
+    ws.set_portrait()
     ws.set_paper(9)
     ws.fit_to_pages(1, 1)
     ws.center_horizontally()
@@ -56,8 +56,26 @@ def write_instructions_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_
     protect_sheet(ws, options.password)
 
 
+# First contact: a form that arrives by e-mail opens read-only, and nothing typed is taken until the
+# officer allows editing; and a copy downloaded from elsewhere must stay .xlsx.
+OPENING_STEPS = [
+    ('เปิดไฟล์ด้วย Excel: ไฟล์ที่ได้จากอีเมลจะเปิดใน "มุมมองที่ได้รับการป้องกัน" (แถบสีเหลืองด้านบน พิมพ์อะไรไม่ได้) '
+     'ให้กดปุ่ม "เปิดใช้งานการแก้ไข" บนแถบนั้นก่อนเริ่มกรอก',
+     'In Excel, a file from an e-mail opens in Protected View (a yellow bar on top; nothing can be typed): '
+     'click "Enable Editing" on that bar before you start.'),
+    ('LibreOffice: ถ้ามีแถบ "เปิดแบบอ่านอย่างเดียว" ให้กด "แก้ไขเอกสาร" และเมื่อบันทึกให้เลือก '
+     '"ใช้รูปแบบ Excel 2007-365!" · WPS Office: ถ้ามีแถบให้กด "เปิดใช้งานการแก้ไข" และบันทึกเป็น .xlsx · '
+     "Google ชีต: เมื่อกรอกเสร็จให้เลือก ไฟล์ > ดาวน์โหลด > Microsoft Excel (.xlsx) แล้วส่งไฟล์ที่ดาวน์โหลด "
+     "ไม่ต้องส่งลิงก์",
+     'LibreOffice: if a "read-only" bar shows, click "Edit Document", and when saving choose '
+     '"Use Excel 2007-365!". WPS Office: click "Enable Editing" if a bar shows, and save as .xlsx. '
+     "Google Sheets: when done, File > Download > Microsoft Excel (.xlsx), and send that file, not a link."),
+]
+
+
 def _steps(kpi_set: KpiSet, opt: TemplateOptions) -> list[tuple[str, str]]:
-    """The numbered steps, Thai and English: where to type, what, in which units, how to send, whom to ask."""
+    """The numbered steps, Thai and English: how to open the file, where to type, what, in which units, how
+    to send, whom to ask."""
     deadline = (f"ภายในวันที่ {thai_long_date(opt.deadline)}" if opt.deadline
                 else "ภายในวันที่จังหวัดกำหนด")
     deadline_en = f"by {opt.deadline:%d %B %Y}" if opt.deadline else "by the date the province sets"
@@ -69,6 +87,7 @@ def _steps(kpi_set: KpiSet, opt: TemplateOptions) -> list[tuple[str, str]]:
                                       opt.clerk_email) if x) or "the provincial CD office"
     period = f"{be_date(kpi_set.fiscal_year_start)} – {be_date(kpi_set.fiscal_year_end)}"
     return [
+        *OPENING_STEPS,
         (f'กรอกข้อมูลในแผ่นงาน "{ENTRY_SHEET}" เฉพาะช่องสีเหลือง ช่องอื่นถูกล็อกไว้ '
          "(ชี้ที่ช่องจะมีคำแนะนำ ถ้ากรอกผิดรูปแบบโปรแกรมจะเตือน)",
          f'Fill only the yellow cells of the sheet "{ENTRY_SHEET}"; every other cell is locked.'),
