@@ -24,11 +24,15 @@ from cdd_scorer.template import (
     ENTRY_SHEET,
     INSTRUCTIONS_SHEET,
     TemplateOptions,
+    pages,
     template_file_name,
     template_id,
     write_template,
     write_templates,
 )
+from cdd_scorer.template.grid import COLUMN_WIDTHS
+from cdd_scorer.template.instructions import OPENING_STEPS
+from cdd_scorer.template.layout import lines_height
 from cdd_scorer.thai import DATE_FORMAT_BE
 
 A4_POINTS = sorted((595, 842))
@@ -74,6 +78,13 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 
+def _every_input_wrong(kpi_set) -> dict[str, Any]:
+    """A form full of problems: every input holds what the batch rejects, each with the longest message
+    of its kind (a typed text where a number, a ใช่/ไม่ใช่ or a date belongs; an error value in a text)."""
+    typed = {"money": "๑,๒๓๔ บาท", "count": "๑,๒๓๔ คน", "yesno": "อาจจะ", "date": "ไม่ทราบ", "text": "=1/0"}
+    return {fld.id: typed[fld.type] for fld in kpi_set.fields}
+
+
 def _value(cell_value: Any) -> Any:
     return None if cell_value in ("", None) else cell_value
 
@@ -116,6 +127,16 @@ def engine_scores(round_trip, kpi_set):
     """What `cdd-scorer score` makes of the filled workbooks, per district code."""
     result = run_round(round_trip["filled_dir"], kpi_set)
     return {d.area.district_code: d for d in result.districts}
+
+
+@pytest.fixture(scope="module")
+def check_texts(tmp_path_factory, template, kpi_set, libreoffice) -> dict[str, Path]:
+    """The blank template, the worked example and a form full of problems, recalculated by LibreOffice."""
+    root = tmp_path_factory.mktemp("check-texts")
+    forms = {"blank": template,
+             "worked_example": fill_template(template, WORKED_EXAMPLE, root / "worked_example.xlsx"),
+             "full_of_problems": fill_template(template, _every_input_wrong(kpi_set), root / "full_of_problems.xlsx")}
+    return dict(zip(forms, libreoffice.recalculate(list(forms.values()), root / "recalculated")))
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +246,8 @@ def test_print_setup_is_a4_one_page_wide_with_titles_and_district_header(workboo
     assert entry.page_setup.paperSize == 9
     assert entry.sheet_properties.pageSetUpPr.fitToPage
     assert (entry.page_setup.fitToWidth or 1) == 1  # absent means 1 in OOXML
-    assert entry.print_title_rows
+    assert entry.page_setup.fitToHeight == 0  # as many pages tall as the breaks make: the breaks are kept
+    assert entry.print_title_rows == "$3:$4"  # the status banner and the column headings
     assert khon_kaen_areas[0].district_name_th in entry.oddHeader.left.text
     assert "&P" in entry.oddFooter.right.text
 
@@ -265,6 +287,44 @@ def test_instructions_give_the_clerk_contact_and_the_deadline(tmp_path, kpi_set,
                     for c in row if c.value)
     for expected in ("นางสาวทดสอบ", "043-111222", "clerk@example.go.th", "๑๔ ตุลาคม ๒๕๖๕"):
         assert expected in text
+
+
+def _kpi_blocks(workbook: openpyxl.Workbook, kpi_set) -> dict[str, tuple[int, int]]:
+    """Each KPI's block, (title row, check row), 1-based: from the row above its first input to the first
+    row after its level whose check formula says what is missing."""
+    entry = workbook[ENTRY_SHEET]
+    blocks = {}
+    for kpi in kpi_set.kpis:
+        first_input = min(_named_cell(workbook, fld.id).row for fld in kpi.fields)
+        level_row = _named_cell(workbook, f"preview_{kpi.id}_level").row
+        check_row = next(r for r in range(level_row + 1, entry.max_row + 1)
+                         if "still missing" in str(entry.cell(r, 2).value))
+        assert str(entry.cell(first_input - 1, 2).value).startswith(kpi.number_th), kpi.id
+        blocks[kpi.id] = (first_input - 1, check_row)
+    return blocks
+
+
+def test_page_breaks_fall_between_kpi_blocks_only(workbook, kpi_set):
+    breaks = [brk.id for brk in workbook[ENTRY_SHEET].row_breaks.brk]  # a page ends after row id (1-based)
+    assert breaks
+    for kpi_id, (title, check) in _kpi_blocks(workbook, kpi_set).items():
+        assert not [b for b in breaks if title <= b < check], kpi_id
+
+
+def test_a_group_taller_than_a_page_is_broken_where_it_must_and_the_others_are_kept_whole():
+    heights = {row: 100.0 for row in range(20)}
+    units = [(0, 2), (3, 9), (10, 13)]  # 300, 700 (taller than the 500 a page holds), 400 points
+    assert pages.page_breaks(units, heights.__getitem__, 50.0, 500.0) == [3, 8, 10]
+
+
+def test_instructions_start_with_opening_the_file(workbook):
+    steps = [row[2] for row in workbook[INSTRUCTIONS_SHEET].iter_rows(values_only=True)
+             if row[1] and str(row[1]).endswith(".")]
+    assert str(steps[0]).startswith(OPENING_STEPS[0][0])
+    opening = " ".join(str(step) for step in steps[:len(OPENING_STEPS)])
+    for words in ("มุมมองที่ได้รับการป้องกัน", "เปิดใช้งานการแก้ไข", "Protected View", "Enable Editing",
+                  "LibreOffice", "WPS", "Google", "Microsoft Excel (.xlsx)"):
+        assert words in opening, words
 
 
 # ---------------------------------------------------------------- live preview (LibreOffice)
@@ -321,6 +381,41 @@ def test_libreoffice_prints_every_page_on_a4(pdf):
     for box in boxes:
         x0, y0, x1, y1 = map(float, box)
         assert sorted((round(x1 - x0), round(y1 - y0))) == A4_POINTS
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_libreoffice_prints_the_entry_sheet_on_at_most_six_pages_broken_only_between_blocks(pdf, workbook):
+    entry_pages = [page for page in _pdf_pages(pdf) if "Criteria of levels" in page]  # the repeated headings
+    assert len(entry_pages) <= 6
+    # as many pages as our breaks make: LibreOffice needed no break of its own, which could split a block
+    assert len(entry_pages) == len(workbook[ENTRY_SHEET].row_breaks.brk) + 1
+
+
+def test_check_lists_and_the_banner_wrap_within_their_rows(check_texts, workbook, kpi_set):
+    """Every text a formula shows (the banner, each KPI's check row, the summary's checks) fits the
+    height its row was given, in the blank form (everything missing: I3's list is the longest), the worked
+    example and a form full of problems."""
+    entry = workbook[ENTRY_SHEET]
+    spans = {(r.min_row, r.min_col): range(r.min_col, r.max_col + 1) for r in entry.merged_cells.ranges}
+    formulas = [(c.row, c.column) for row in entry.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    for form, path in check_texts.items():
+        shown = openpyxl.load_workbook(path, data_only=True)[ENTRY_SHEET]
+        checked = 0
+        for row, col in formulas:
+            text = shown.cell(row, col).value
+            if not isinstance(text, str) or not text or col > 5:  # hidden readings and problems
+                continue
+            width = sum(COLUMN_WIDTHS[c - 1] for c in spans.get((row, col), [col]))
+            needed = lines_height(text, width, entry.cell(row, col).font.sz)
+            assert entry.row_dimensions[row].height >= needed, (form, entry.cell(row, col).coordinate, text)
+            checked += 1
+        assert checked > 2 * len(kpi_set.kpis), form  # the banner, the check rows and the summary's checks
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")

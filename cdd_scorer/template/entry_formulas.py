@@ -28,6 +28,10 @@ from cdd_scorer.thai import BE_OFFSET
 UNREADABLE = "⚠"  # a reading the formulas could not make; never a value a district types
 _LAST_SERIAL = 2_958_466  # 1 Jan 10000: the batch reads serials below it as dates
 _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+_UNREADABLE_CODES = {"money": "entry_not_a_number", "count": "entry_not_a_number", "yesno": "entry_not_yes_no",
+                     "date": "entry_not_a_date"}
+SAMPLE_VALUE = "-12,345.67"  # a found value as long as most that are typed
+ERROR_SHOWN = "#"  # what a problem line quotes for an error value (#DIV/0!, #REF!, ...)
 
 
 def _date(day: dt.date) -> str:
@@ -94,35 +98,60 @@ def problem(fld: Field, cell: str, read: str, kpi_set: KpiSet, whole: tuple[Fiel
 
     ``cell`` is the input's address, ``read`` its reading cell, ``whole`` the field it must not exceed
     (with its reading cell). Only the first problem of a cell is named, as one is enough to correct."""
-    where = xf.text(f"  • {cell.replace('$', '')} ")
-    error_value = f'IF(ISERROR({cell}),{where}&{message("error_value", fld, xf.text("#"))},'
+    where = xf.text(_where(cell))
+    error_value = f'IF(ISERROR({cell}),{where}&{message("error_value", fld, xf.text(ERROR_SHOWN))},'
     if fld.type == "text":
         return f'{error_value}"")'
-    unreadable = {"money": "entry_not_a_number", "count": "entry_not_a_number", "yesno": "entry_not_yes_no",
-                  "date": "entry_not_a_date"}[fld.type]
     checks: list[tuple[str, str]] = []  # (condition, message), the first that holds is shown
-    if fld.type in ("money", "count"):
-        shown = number_text(read)
-        checks.append((f"{read}<0", message("negative", fld, shown)))
-        if fld.positive:
-            checks.append((f"{read}=0", message("not_positive", fld, shown)))
-        if fld.type == "count":
-            checks.append((f"INT({read})<>{read}", message("not_whole", fld, shown)))
-        if whole is not None:
+    shown = number_text(read)
+    for code in _value_codes(fld, whole is not None):
+        if code == "negative":
+            checks.append((f"{read}<0", message(code, fld, shown)))
+        elif code == "not_positive":
+            checks.append((f"{read}=0", message(code, fld, shown)))
+        elif code == "not_whole":
+            checks.append((f"INT({read})<>{read}", message(code, fld, shown)))
+        elif code == "part_exceeds_whole" and whole is not None:
             other, other_read = whole
             checks.append((f"AND(ISNUMBER({other_read}),{read}>{other_read})",
-                           message("part_exceeds_whole", fld, shown, other_label=xf.text(other.label_th),
+                           message(code, fld, shown, other_label=xf.text(other.label_th),
                                    other_value=number_text(other_read))))
-    elif fld.type == "date" and fld.kpi_id:
-        start, end = _date(kpi_set.fiscal_year_start), _date(kpi_set.fiscal_year_end)
-        checks.append((f"OR({read}<{start},{read}>{end})",
-                       message("date_outside_fiscal_year", fld, be_date_text(read))))
+        elif code == "date_outside_fiscal_year":
+            start, end = _date(kpi_set.fiscal_year_start), _date(kpi_set.fiscal_year_end)
+            checks.append((f"OR({read}<{start},{read}>{end})", message(code, fld, be_date_text(read))))
     formula = '""'
     for condition, text in reversed(checks):
         formula = f"IF({condition},{where}&{text},{formula})"
     formula = f'IF({read}="","",{formula})' if checks else '""'
-    typed = message(unreadable, fld, f'{cell}&""')
+    typed = message(_UNREADABLE_CODES[fld.type], fld, f'{cell}&""')
     return f"{error_value}IF({read}={xf.text(UNREADABLE)},{where}&{typed},{formula}))"
+
+
+def longest_problem(fld: Field, cell: str, kpi_set: KpiSet) -> str:
+    """The longest line ``problem`` can write for the input at ``cell`` (the found value as long as
+    ``SAMPLE_VALUE``): the room a check list must keep for it."""
+    whole = kpi_set.field(fld.at_most) if fld.at_most else None
+    codes = ["error_value"]
+    if fld.type != "text":
+        codes += [_UNREADABLE_CODES[fld.type], *_value_codes(fld, whole is not None)]
+    values = {"label": fld.label_th, "label_en": fld.label_en, "other_label": whole.label_th if whole else "",
+              "other_value": SAMPLE_VALUE}
+    return max((_where(cell) + CATALOGUE[code].message_th.format_map(
+        {**values, "value": ERROR_SHOWN if code == "error_value" else SAMPLE_VALUE}) for code in codes), key=len)
+
+
+def _where(cell: str) -> str:
+    return f"  • {cell.replace('$', '')} "
+
+
+def _value_codes(fld: Field, has_whole: bool) -> list[str]:
+    """The problems the batch finds in a value it could read, in the order ``problem`` names them."""
+    if fld.type in ("money", "count"):
+        return ["negative", *(["not_positive"] if fld.positive else []),
+                *(["not_whole"] if fld.type == "count" else []), *(["part_exceeds_whole"] if has_whole else [])]
+    if fld.type == "date" and fld.kpi_id:
+        return ["date_outside_fiscal_year"]
+    return []
 
 
 def has_problem(problem_refs: list[str]) -> str:

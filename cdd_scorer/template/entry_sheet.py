@@ -19,17 +19,19 @@ from cdd_scorer.template.grid import (
     HINT_COL,
     LABEL_COL,
     LEVEL_COL,
+    STATUS_ROW,
     VALUE_COL,
 )
 from cdd_scorer.template.inputs import InputCell, write_input, write_problem
 from cdd_scorer.template.kpi_block import KpiBlock, write_kpi_block
 from cdd_scorer.template.layout import Sheet, lines_height
+from cdd_scorer.template.pages import HEADER_MARGIN, set_up_pages
 from cdd_scorer.template.preview import write_status_banner, write_summary
 from cdd_scorer.template.protection import protect_sheet, validate_input
-from cdd_scorer.template.style import Formats, TemplateOptions, page_header_footer
+from cdd_scorer.template.style import CARD_SIZE, Formats, TemplateOptions, page_header_footer
 from cdd_scorer.thai import thai_digits
 
-PAGES_TALL = 50
+SPACER_HEIGHT = 6.0  # points between blocks
 
 
 def write_entry_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_set: KpiSet, area: Area,
@@ -37,39 +39,40 @@ def write_entry_sheet(wb: Workbook, ws: Worksheet, formats: Formats, kpi_set: Kp
     """Write the whole entry sheet; return its inputs, in the order of the sheet, for the ``_meta`` sheet."""
     sheet = Sheet(wb, ws, formats, COLUMN_WIDTHS)
     _heading(sheet, kpi_set, area)
-    row = HEADER_ROWS + 1
+    row = _spacer(sheet, HEADER_ROWS)
     blocks: dict[str, KpiBlock] = {}
+    groups: list[tuple[int, int]] = []  # rows printed on one page: a KPI (the first with its scorecard's heading)
     for sc in kpi_set.scorecards:
         weight = thai_digits(xf.number(kpi_set.scorecard_weights[sc.id]))
+        group_start = row
         sheet.merged(row, LABEL_COL, LEVEL_COL, f"{sc.name_th} (ร้อยละ {weight} ของคะแนนรวม)", sc.name_en,
-                     formats["card"], size=18)
-        row += 2
+                     formats["card"], size=CARD_SIZE)
+        row += 1
         for kpi in sc.kpis:
             blocks[kpi.id] = block = write_kpi_block(sheet, row, kpi, kpi_set)
-            row = block.last_row + 2
+            row = _spacer(sheet, block.last_row + 1)
+            groups.append((group_start, row - 1))
+            group_start = row
     reporter, row = _reporter_block(sheet, row, kpi_set.reporter_fields)
+    row = _spacer(sheet, row)
+    groups.append((group_start, row - 1))
     inputs = [entry for block in blocks.values() for entry in block.inputs] + reporter
     by_field = {entry.field.id: entry for entry in inputs}
     for entry in inputs:
         validate_input(ws, entry, by_field, kpi_set)
         write_problem(sheet, entry, by_field, kpi_set)
     reporter_required = [entry for entry in reporter if not entry.field.optional]
-    overall_ref, rating_ref = write_summary(sheet, row + 1, kpi_set, blocks, reporter, reporter_required)
+    overall_ref, rating_ref, last_row = write_summary(sheet, row, kpi_set, blocks, reporter, reporter_required)
+    groups.append((row, last_row))
     required_by_batch = [entry for block in blocks.values() for entry in block.required]
     required = required_by_batch + reporter_required
     write_status_banner(sheet, inputs, required, required_by_batch, overall_ref, rating_ref)
     sheet.set_heights()
 
     ws.freeze_panes(HEADER_ROWS, 0)
-    ws.set_landscape()
-    ws.set_paper(9)
-    # One page wide; the generous page count stands for "as tall as needed": LibreOffice 7.4 drops
-    # the last rows of a sheet printed with fitToHeight="0".
-    ws.fit_to_pages(1, PAGES_TALL)
-    ws.center_horizontally()
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.repeat_rows(HEADER_ROWS - 1)  # the column headings; the page header names the district
-    page_header_footer(ws, kpi_set, area, options.font)
+    # The banner and the column headings on top of every page; the page header names the district.
+    set_up_pages(ws, COLUMN_WIDTHS, HIDDEN_COLUMNS, (STATUS_ROW, HEADER_ROWS - 1), groups, sheet.height)
+    page_header_footer(ws, kpi_set, area, options.font, HEADER_MARGIN)
     protect_sheet(ws, options.password)
     return inputs
 
@@ -94,10 +97,16 @@ def _heading(sheet: Sheet, kpi_set: KpiSet, area: Area) -> None:
         sheet.bilingual(3, col, thai, english, f["heading"], bold=True)
 
 
+def _spacer(sheet: Sheet, row: int) -> int:
+    """A thin empty row between blocks; returns the row after it."""
+    sheet.grow(row, SPACER_HEIGHT)
+    return row + 1
+
+
 def _reporter_block(sheet: Sheet, row: int, fields: Sequence[Field]) -> tuple[list[InputCell], int]:
     """The reporter's heading and inputs from ``row`` on; returns the inputs and the row after them."""
     f = sheet.formats
-    sheet.merged(row, LABEL_COL, LEVEL_COL, "ผู้รายงาน", "Reporter", f["card"], size=18)
+    sheet.merged(row, LABEL_COL, LEVEL_COL, "ผู้รายงาน", "Reporter", f["card"], size=CARD_SIZE)
     row += 1
     inputs = []
     for fld in fields:

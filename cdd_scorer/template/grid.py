@@ -7,7 +7,7 @@ ENTRY_SHEET = "กรอกข้อมูล"
 # Entry sheet columns (zero-based): A holds each input's field id (the reading contract); the hidden
 # helper columns hold each input's reading and problem (``entry_formulas``).
 ID_COL, LABEL_COL, VALUE_COL, HINT_COL, LEVEL_COL, HELPER_COL, PROBLEM_COL = range(7)
-COLUMN_WIDTHS = {ID_COL: 4, LABEL_COL: 46, VALUE_COL: 20, HINT_COL: 22, LEVEL_COL: 62, HELPER_COL: 10,
+COLUMN_WIDTHS = {ID_COL: 4, LABEL_COL: 34, VALUE_COL: 13, HINT_COL: 13, LEVEL_COL: 56, HELPER_COL: 10,
                  PROBLEM_COL: 10}
 HIDDEN_COLUMNS = (ID_COL, HELPER_COL, PROBLEM_COL)
 HEADER_ROWS = 4

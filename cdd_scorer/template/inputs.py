@@ -63,14 +63,14 @@ def write_problem(sheet: Sheet, entry: InputCell, inputs: Mapping[str, InputCell
 
 
 def _hint(fld: Field) -> str:
+    """What to type, in a few words (the input message says more when the cell is selected)."""
     optional = " (ถ้ามี)" if fld.optional else ""
     if fld.type == "money":
-        return "จำนวนเงิน (บาท) ทศนิยม ๒ ตำแหน่ง" + optional
+        return "ทศนิยมไม่เกิน ๒" + optional
     if fld.type == "count":
-        return ("จำนวนเต็มมากกว่า ๐" if fld.positive else "จำนวนเต็ม") + optional
+        return ("จำนวนเต็ม > ๐" if fld.positive else "จำนวนเต็ม") + optional
     if fld.type == "yesno":
-        return "เลือก ใช่ / ไม่ใช่"
+        return "เลือก ใช่/ไม่ใช่"
     if fld.type == "date":
-        blank = " เว้นว่างถ้ายังไม่ได้ทำ" if fld.optional else ""
-        return "วันที่ เช่น 31/8/2565" + blank
-    return "ข้อความ" + (" (ไม่บังคับ)" if fld.optional else "")
+        return "เช่น 31/8/2565" + (" ว่างได้" if fld.optional else "")
+    return "ข้อความ" + optional

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cdd_scorer import excel_formulas as xf
+from cdd_scorer import xlsx
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.template import entry_formulas as ef
 from cdd_scorer.template.grid import (
@@ -19,19 +20,21 @@ from cdd_scorer.template.grid import (
     VALUE_COL,
 )
 from cdd_scorer.template.inputs import InputCell
-from cdd_scorer.template.kpi_block import KpiBlock, check_row, preview_row
-from cdd_scorer.template.layout import Sheet, lines_height
-from cdd_scorer.template.style import FONT_SIZE
+from cdd_scorer.template.kpi_block import KpiBlock, check_row, empty_count, preview_row, write_short_check
+from cdd_scorer.template.layout import Sheet, lines_height, longest_text
+from cdd_scorer.template.style import BANNER_SIZE, CARD_SIZE
+
+BANNER_SPLICED = 40  # characters the banner puts between its words: four counts, the overall % and a rating
 
 
 def write_summary(sheet: Sheet, row: int, kpi_set: KpiSet, blocks: Mapping[str, KpiBlock],
-                  reporter: Sequence[InputCell], reporter_required: Sequence[InputCell]) -> tuple[str, str]:
-    """Before sending: each KPI's level, points and check, the scorecard scores, overall % and rating,
-    and the reporter's check; returns the overall % and rating cells."""
+                  reporter: Sequence[InputCell], reporter_required: Sequence[InputCell]) -> tuple[str, str, int]:
+    """Before sending: each KPI's level, points and check in a line, the scorecard scores and %, the
+    overall % and rating, and the reporter's check; returns the overall % and rating cells and its last row."""
     ws, f = sheet.ws, sheet.formats
     sheet.merged(row, LABEL_COL, LEVEL_COL, "ผลคะแนนเบื้องต้น และรายการที่ยังไม่ได้กรอก",
                  "Score preview and what is still missing — จังหวัดจะคิดคะแนนจริงจากข้อมูลที่ส่ง / "
-                 "the province scores the data you send", f["card"], size=18)
+                 "the province scores the data you send", f["card"], size=CARD_SIZE)
     row += 1
     for col, thai, english in [(LABEL_COL, "ตัวชี้วัด", "KPI"), (VALUE_COL, "ระดับที่ได้", "Level"),
                                (HINT_COL, "คะแนน", "Points"), (LEVEL_COL, "ความครบถ้วน", "Check")]:
@@ -41,36 +44,33 @@ def write_summary(sheet: Sheet, row: int, kpi_set: KpiSet, blocks: Mapping[str, 
     for sc in kpi_set.scorecards:
         for kpi in sc.kpis:
             block = blocks[kpi.id]
-            title = f"{kpi.number_th} ({sc.name_th}) {kpi.title_th}"
-            ws.write_string(row, LABEL_COL, title, f["label"])
+            sheet.bilingual(row, LABEL_COL, f"{kpi.number_th} ({sc.name_th})", kpi.id, f["label"])
             ws.write_formula(row, VALUE_COL, f"={block.level}", f["whole"], "")
             ws.write_formula(row, HINT_COL, f"={block.points}", f["points"], "")
-            ws.write_formula(row, LEVEL_COL, f"={block.check}", f["preview_text"], "")
-            sheet.grow(row, lines_height(title, COLUMN_WIDTHS[LABEL_COL], FONT_SIZE))
+            write_short_check(sheet, row, LEVEL_COL, block.required, block.inputs)
             row += 1
         points = [blocks[k.id].points for k in sc.kpis]
         weights = [blocks[k.id].weight for k in sc.kpis]
         # The batch gives no scorecard score to a form with any error, so neither does the preview.
-        score_ref = preview_row(sheet, row, f"คะแนน{sc.name_th} (๐–๕)", f"{sc.name_en} score (0–5)",
+        score_ref = preview_row(sheet, row, f"คะแนน (๐–๕) · ร้อยละ {sc.name_th}", f"{sc.name_en} score (0–5) · %",
                                 f'IF({READY_REF},{xf.scorecard_score(points, weights)},"")', f["score"])
         sheet.define(f"preview_{sc.id}_score", row, VALUE_COL)
-        row += 1
-        percent_ref = preview_row(sheet, row, f"ร้อยละ{sc.name_th}", f"{sc.name_en} %",
-                                  xf.scorecard_percent(score_ref), f["result"])
-        sheet.define(f"preview_{sc.id}_percent", row, VALUE_COL)
-        percents.append(percent_ref)
+        ws.write_formula(row, HINT_COL, "=" + xf.scorecard_percent(score_ref), f["result"], "")
+        sheet.define(f"preview_{sc.id}_percent", row, HINT_COL)
+        percents.append(xlsx.absolute_ref(row, HINT_COL))
+        ws.write_blank(row, LEVEL_COL, None, f["label"])
         row += 1
     weights = [xf.number(kpi_set.scorecard_weights[sc.id]) for sc in kpi_set.scorecards]
-    overall_ref = preview_row(sheet, row, "ร้อยละภาพรวม", "Overall %",
+    overall_ref = preview_row(sheet, row, "ร้อยละภาพรวม · ผลการประเมิน", "Overall % · rating",
                               xf.overall_percent(percents, weights, kpi_set.percent_decimals), f["result"])
     sheet.define("preview_overall_percent", row, VALUE_COL)
+    ws.write_formula(row, HINT_COL, "=" + xf.rating(overall_ref, kpi_set.rating_bands), f["preview_text"], "")
+    sheet.define("preview_rating", row, HINT_COL)
+    rating_ref = xlsx.absolute_ref(row, HINT_COL)
+    ws.write_blank(row, LEVEL_COL, None, f["label"])
     row += 1
-    rating_ref = preview_row(sheet, row, "ผลการประเมิน", "Rating", xf.rating(overall_ref, kpi_set.rating_bands),
-                             f["preview_text"])
-    sheet.define("preview_rating", row, VALUE_COL)
-    row += 1
-    check_row(sheet, row, reporter_required, reporter)
-    return overall_ref, rating_ref
+    check_row(sheet, row, reporter_required, reporter, kpi_set)
+    return overall_ref, rating_ref, row
 
 
 def write_status_banner(sheet: Sheet, inputs: Sequence[InputCell], required: Sequence[InputCell],
@@ -82,20 +82,22 @@ def write_status_banner(sheet: Sheet, inputs: Sequence[InputCell], required: Seq
     ``required``: the inputs the check rows watch for being empty; ``required_by_batch``: of those, the
     ones `score` calls an error when empty."""
     ws, f = sheet.ws, sheet.formats
-    empty = "+".join(f'({entry.reading}="")' for entry in required) or "0"
-    errors_empty = "+".join(f'({entry.reading}="")' for entry in required_by_batch) or "0"
+    empty, errors_empty = empty_count(required), empty_count(required_by_batch)
     problems = [entry.problem for entry in inputs]
     ws.write_formula(STATUS_ROW, PROBLEM_COL, f"=AND({errors_empty}=0,NOT({ef.has_problem(problems)}))",
                      f["helper"], False)
     sheet.define("preview_ready", STATUS_ROW, PROBLEM_COL)
     wrong = "+".join(f'({p}<>"")' for p in problems)
     cells = "&".join(f'IF({entry.problem}<>"",{xf.text(" " + entry.address)},"")' for entry in inputs)
-    formula = (f'=IF(AND({READY_REF},{empty}=0),"✓ กรอกครบทุกช่องแล้ว บันทึกไฟล์แล้วส่งกลับได้ / ready to send",'
-               f'IF({empty}>0,"ยังไม่ได้กรอก "&({empty})&" ช่อง","")'
-               f'&IF({wrong}>0,IF({empty}>0," · ","")&"ต้องแก้ไข "&({wrong})&" ช่อง:"&{cells},"")'
-               f'&" (ดูรายการท้ายแผ่นงาน) / not ready: "&({empty})&" missing, "&({wrong})&" to correct")'
-               f'&IF(ISNUMBER({overall_ref}),"   ·   ร้อยละภาพรวม (เบื้องต้น) "&TEXT({overall_ref},"0.00")'
+    not_ready = (f'IF({empty}>0,"ยังไม่ได้กรอก "&({empty})&" ช่อง","")'
+                 f'&IF({wrong}>0,IF({empty}>0," · ","")&"ต้องแก้ไข "&({wrong})&" ช่อง:"&{cells},"")'
+                 f'&" (ดูรายการท้ายแผ่นงาน) / not ready: "&({empty})&" missing, "&({wrong})&" to correct"')
+    overall = (f'IF(ISNUMBER({overall_ref}),"   ·   ร้อยละภาพรวม (เบื้องต้น) "&TEXT({overall_ref},"0.00")'
                f'&" "&{rating_ref},"")')
+    formula = (f'=IF(AND({READY_REF},{empty}=0),"✓ กรอกครบทุกช่องแล้ว บันทึกไฟล์แล้วส่งกลับได้ / ready to send",'
+               f'{not_ready})&{overall}')
     ws.merge_range(STATUS_ROW, LABEL_COL, STATUS_ROW, LEVEL_COL, "", f["status"])
     ws.write_formula(STATUS_ROW, LABEL_COL, formula, f["status"], "")
-    sheet.grow(STATUS_ROW, lines_height("ก" * 100, COLUMN_WIDTHS[LEVEL_COL] * 2, FONT_SIZE))
+    width = sum(COLUMN_WIDTHS[c] for c in range(LABEL_COL, LEVEL_COL + 1))
+    longest = longest_text(not_ready + overall, BANNER_SPLICED)  # the ready words are shorter than these
+    sheet.grow(STATUS_ROW, lines_height(longest, width, BANNER_SIZE))

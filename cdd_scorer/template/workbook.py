@@ -21,7 +21,7 @@ from cdd_scorer.template.grid import ENTRY_SHEET
 from cdd_scorer.template.inputs import InputCell
 from cdd_scorer.template.instructions import INSTRUCTIONS_SHEET, write_instructions_sheet
 from cdd_scorer.template.protection import LockedWorkbook
-from cdd_scorer.template.style import TemplateOptions, add_formats
+from cdd_scorer.template.style import FONT_SIZE, TemplateOptions, add_formats
 
 COMPANY_TH = "กรมการพัฒนาชุมชน"
 
@@ -75,7 +75,9 @@ def _write_workbook(path: Path, kpi_set: KpiSet, area: Area, options: TemplateOp
     generated = options.generated_at or dt.datetime.now().replace(microsecond=0)
     ident = template_id(kpi_set, area)
     # in_memory: the XML parts go straight into the zip, not through a dozen temporary files per workbook.
-    wb = LockedWorkbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True},
+    # The standard font is the template's: column widths count its digits (``layout``).
+    wb = LockedWorkbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True,
+                                    "default_format_properties": {"font_name": options.font, "font_size": FONT_SIZE}},
                         options.password)
     wb.set_properties({
         "title": f"{kpi_set.title_th} — อำเภอ{area.district_name_th} จังหวัด{area.province_name_th}",
