@@ -92,6 +92,16 @@ def close_round(db_path: Path, card_id: str, province_code: str, by: str, out_di
     return path
 
 
+def latest_provinces(db_path: Path, card_id: str) -> tuple[str, ...]:
+    """The provinces that the latest run of round ``card_id`` scored (none without a run)."""
+    if not db_path.exists():
+        return ()
+    with connect(db_path) as conn:
+        return tuple(row[0] for row in conn.execute(
+            "SELECT province_code FROM run_provinces WHERE run_id = (SELECT MAX(run_id) FROM runs WHERE card_id = ?)"
+            " ORDER BY province_code", (card_id,)))
+
+
 def closed_run(db_path: Path, card_id: str, province_code: str) -> ClosedRun | None:
     """The final run when round ``card_id`` is closed for ``province_code``, else None (so ``score`` can
     refuse to score a closed round again)."""
@@ -124,12 +134,23 @@ def reopen(db_path: Path, card_id: str, province_code: str, reason: str, by: str
 def verify(manifest_path: Path, input_dir: Path) -> list[FileChange]:
     """Hash again every input (below ``input_dir``) and output (beside the manifest) that
     ``manifest_path`` lists; return the files that changed or are missing (empty: all as closed)."""
+    manifest = read_manifest(manifest_path)
+    return _changes("input", manifest["inputs"], input_dir) + _changes("output", manifest["outputs"],
+                                                                         manifest_path.parent)
+
+
+def read_manifest(manifest_path: Path) -> dict:
+    """A manifest as ``close_round`` wrote it (``card_id``, ``province_code``, ``run_id``, ``closed_by``,
+    ``closed_at``, ``inputs``, ``outputs`` …); raises ``HistoryError`` when it cannot be read."""
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        inputs, outputs = manifest["inputs"], manifest["outputs"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise HistoryError(f"อ่านไฟล์ {manifest_path} ไม่ได้ / cannot read the manifest {manifest_path}: {exc}") from None
-    return _changes("input", inputs, input_dir) + _changes("output", outputs, manifest_path.parent)
+        missing = [k for k in ("card_id", "province_code", "run_id", "inputs", "outputs") if k not in manifest]
+    except (OSError, ValueError, TypeError) as exc:
+        missing = [str(exc)]
+    if missing:
+        raise HistoryError(f"อ่านไฟล์ {manifest_path} ไม่ได้ / cannot read the manifest {manifest_path}: "
+                           f"{', '.join(missing)}")
+    return manifest
 
 
 def _changes(kind: Literal["input", "output"], files: list[dict], folder: Path) -> list[FileChange]:

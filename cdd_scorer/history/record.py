@@ -20,6 +20,8 @@ from cdd_scorer.scoring import DistrictScore
 from cdd_scorer.tables import csv_number
 from cdd_scorer.thai import Severity
 
+LEVEL = "level"  # the field of an adjustment that decides a KPI's level
+
 
 @dataclass(frozen=True)
 class Adjustment:
@@ -34,6 +36,15 @@ class Adjustment:
     reason: str
     decided_by: str
     decided_on: dt.date | None = None
+
+    @property
+    def is_level(self) -> bool:
+        return self.field == LEVEL
+
+    @property
+    def item(self) -> str:
+        """What was adjusted, as ``scores.csv`` names it: ``T2 level`` or ``t1_budget_disbursed``."""
+        return f"{self.kpi_id} {LEVEL}" if self.is_level else self.field or ""
 
 
 def record_run(db_path: Path, result: RoundResult, outputs: Sequence[Path],

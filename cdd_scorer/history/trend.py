@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from cdd_scorer.history.database import connect
+from cdd_scorer.kpi import KpiSet
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,30 @@ def province_trend(db_path: Path, province_code: str) -> ProvinceTrend:
             point = _with_changes(point, earlier[-1])
         earlier.append(point)
     return ProvinceTrend(province_code, tuple(rounds), {code: tuple(points) for code, points in trend.items()})
+
+
+def provinces_in(db_path: Path) -> tuple[str, ...]:
+    """The provinces the history has rounds of (none when there is no database)."""
+    if not db_path.exists():
+        return ()
+    with connect(db_path) as conn:
+        return tuple(r[0] for r in conn.execute("SELECT DISTINCT province_code FROM round_runs ORDER BY 1"))
+
+
+def earlier_rounds(db_path: Path, card: KpiSet, province_codes: Iterable[str]) -> dict[str, ProvinceTrend]:
+    """For a run of ``card``: each province's rounds that come before the card's round (in the order of
+    ``province_trend``), for the provinces that have any; the card's own runs are left out."""
+    here = (card.fiscal_year_be, card.round_start, card.id)
+    out = {}
+    for code in province_codes:
+        trend = province_trend(db_path, code)
+        rounds = tuple(r for r in trend.rounds if (r.fiscal_year_be, r.round_start, r.card_id) < here)
+        if rounds:
+            runs = {r.run_id for r in rounds}
+            districts = {d: kept for d, points in trend.districts.items()
+                         if (kept := tuple(p for p in points if p.round.run_id in runs))}
+            out[code] = ProvinceTrend(code, rounds, districts)
+    return out
 
 
 def district_history(db_path: Path, district_code: str) -> tuple[DistrictRound, ...]:
