@@ -323,6 +323,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ProblemType("error_value", "error",
                 "{label}: ช่องนี้มีค่าผิดพลาด {value}", "{label_en}: the cell holds the error value {value}",
                 "พิมพ์ตัวเลขลงในช่องแทนสูตร", "Type the number instead of a formula"),
+    # ---- the committee's adjustments file (score --adjustments): nothing is scored until every row applies
+    ProblemType("adjustments_unreadable", "error",
+                "อ่านไฟล์ปรับแก้ {file} ไม่ได้: {detail}", "cannot read the adjustments file {file}: {detail_en}",
+                "ใช้ไฟล์จาก cdd-scorer adjustments-template (.xlsx) หรือไฟล์ .csv ที่มีหัวตารางเดียวกัน",
+                "Use a file made by cdd-scorer adjustments-template (.xlsx), or a .csv with the same headers"),
+    ProblemType("adjustment_invalid", "error",
+                "ไฟล์ปรับแก้ {file} แถวที่ {row}: {detail}", "adjustments file {file}, row {row}: {detail_en}",
+                "แก้ไขแถวนี้ในไฟล์ปรับแก้ แล้วคิดคะแนนใหม่", "Correct this row of the adjustments file, then score again"),
 )
 
 

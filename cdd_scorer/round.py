@@ -3,8 +3,9 @@ what the managers and the clerk read.
 
 ``run_round`` is the library entry point behind ``cdd-scorer score``, ``status`` and ``feedback``: files
 in, a ``RoundResult`` out (one row per district of every province present, missing ones included, plus
-every problem found). ``write_round_outputs`` writes the consolidated workbook, scores.csv and
-issues.csv of a round, replaced together or not at all.
+every problem found), with the committee's adjustments applied when it is given them (``adjustments``).
+``write_round_outputs`` writes the consolidated workbook, scores.csv and issues.csv of a round, replaced
+together or not at all.
 
 When a district sent several files, ``_choose`` alone decides which one counts (SPEC §5), so the three
 commands agree on the same folder: a correction workbook supersedes the file it was made from, else the
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cdd_scorer.adjustments import AdjustmentError, Decision, corrected_cells, decide_levels, unapplied
 from cdd_scorer.collect_log import mail_dates
 from cdd_scorer.consolidated import write_consolidated
 from cdd_scorer.geography import Area, area_of, districts_of, find_province
+from cdd_scorer.history import Adjustment, ProvinceTrend
 from cdd_scorer.input_files import list_input_files
 from cdd_scorer.kpi import KpiSet
 from cdd_scorer.output_files import replace_together
@@ -60,13 +63,16 @@ def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Ite
 def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
                  province: str | None = None, prefer: Prefer = "newest",
                  reader: Reader = read_sequentially,
-                 progress: Callable[[int], None] | None = None) -> RoundResult:
+                 progress: Callable[[int], None] | None = None,
+                 adjustments: Sequence[Decision] = (), adjustments_file: str = "") -> RoundResult:
     """Read, check and score every workbook below ``input_dir``.
 
     Without ``province`` every province present is scored; with it, only that one (files of other
     provinces are noted). Every district of a scored province gets a row, ``missing`` when no
     usable file came from it. Of several files of one district the newest counts (``prefer="newest"``,
     see ``_choose``); ``prefer="error"`` makes any two different ones a conflict instead.
+    ``adjustments`` (read from ``adjustments_file``): a corrected value replaces the typed one before the
+    values are checked, a decided level the engine's; raises ``AdjustmentError`` when one cannot apply.
     """
     only = find_province(province) if province else None
     files = [(p, p.relative_to(input_dir).as_posix()) for p in list_input_files(input_dir)]
@@ -92,7 +98,7 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
         area = area_of(submission.metadata.district_code)
         where = {"file": submission.source.name, "province_code": area.province_code,
                  "district_code": area.district_code}
-        checked = check_values(kpi_set, submission.cells, where)
+        checked = check_values(kpi_set, corrected_cells(adjustments, area.district_code, submission.cells), where)
         checked.problems[:0] = submission.problems
         accepted.setdefault(area.district_code, []).append(
             _Accepted(submission, checked, area, mailed.get(submission.source.sha256)))
@@ -100,7 +106,7 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
     province_codes = {only.code} if only else {c[:2] for c in (*accepted, *rejected)}
     if only and not any(code[:2] == only.code for code in (*accepted, *rejected)):
         problems[:0] = _province_not_in_folder(only.code, problems)
-    provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer)
+    provinces = [_score_province(code, accepted, rejected, kpi_set, method, prefer, adjustments)
                  for code in sorted(province_codes)]
     for prov in provinces:
         for d in prov.districts:
@@ -109,7 +115,11 @@ def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
     if len(provinces) > 1:
         national = score_province(kpi_set, [(d.checked.values, d.score) for p in provinces
                                             for d in p.districts if d.score and d.checked], method)
-    return RoundResult(kpi_set, method, provinces, problems, sources, national, submissions)
+    result = RoundResult(kpi_set, method, provinces, problems, sources, national, submissions)
+    refused = unapplied(result, adjustments, adjustments_file)
+    if refused:
+        raise AdjustmentError(refused)
+    return result
 
 
 def _province_not_in_folder(code: str, problems: list[Problem]) -> list[Problem]:
@@ -237,7 +247,7 @@ def _note(code: str, file: _Accepted, other: _Accepted) -> Problem:
 
 def _score_province(code: str, accepted: dict[str, list[_Accepted]],
                     rejected: dict[str, list[Problem]], kpi_set: KpiSet, method: Method,
-                    prefer: Prefer) -> ProvinceResult:
+                    prefer: Prefer, adjustments: Sequence[Decision]) -> ProvinceResult:
     province = find_province(code)
     rows: list[DistrictResult] = []
     for area in districts_of(province):
@@ -259,7 +269,9 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
         # refused file is still reported so that the clerk can take it out of the input folder.
         checked = chosen.checked
         complete = not checked.has_errors
-        score = score_district(kpi_set, checked.values, method, checked.unscorable, complete)
+        score = decide_levels(adjustments, area.district_code,
+                              score_district(kpi_set, checked.values, method, checked.unscorable, complete),
+                              kpi_set, complete)
         rows.append(DistrictResult(area, Status.COMPLETE if complete else Status.NEEDS_CORRECTION,
                                    chosen.raw.source, checked, score, checked.problems + notes + refusals,
                                    superseded=choice.superseded))
@@ -274,14 +286,17 @@ def _score_province(code: str, accepted: dict[str, list[_Accepted]],
 ROUND_OUTPUTS = ("consolidated.xlsx", "scores.csv", "issues.csv")
 
 
-def write_round_outputs(result: RoundResult, out_dir: Path) -> list[Path]:
+def write_round_outputs(result: RoundResult, out_dir: Path, trend: Mapping[str, ProvinceTrend] | None = None,
+                        adjustments: Sequence[Adjustment] = ()) -> list[Path]:
     """Write the consolidated workbook, scores.csv and issues.csv into ``out_dir``, replaced together or
     not at all (a locked one leaves the three of the previous run in place); return their paths.
+    ``trend``: each province's earlier rounds (a trend sheet); ``adjustments``: those applied (an
+    adjustments sheet, the adjusted cells marked, scores.csv's ``adjusted`` column).
 
     Raises ``OutputError`` when one cannot be written."""
     paths = [out_dir / name for name in ROUND_OUTPUTS]
     with replace_together(paths) as (workbook, scores, issues):
-        write_consolidated(result, workbook)
-        write_csv(scores_table(result), scores)
+        write_consolidated(result, workbook, trend=trend, adjustments=adjustments)
+        write_csv(scores_table(result, adjustments), scores)
         write_csv(issues_table(result.problems), issues)
     return paths

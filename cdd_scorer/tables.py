@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -11,6 +13,9 @@ from cdd_scorer.exact import Number, round_half_away
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.problems import Problem
 from cdd_scorer.results import RoundResult
+
+if TYPE_CHECKING:  # the history records rows of these tables: it imports this module
+    from cdd_scorer.history import Adjustment
 
 CSV_ENCODING = "utf-8-sig"
 ISSUE_COLUMNS = ["file", "province_code", "district_code", "sheet", "cell", "field", "severity",
@@ -31,13 +36,17 @@ def csv_text(text: str) -> str:
     return "'" + text if _FORMULA_START.match(text) else text
 
 
-def scores_table(result: RoundResult) -> pd.DataFrame:
-    """One row per district, the columns of ``scores.csv``."""
+def scores_table(result: RoundResult, adjustments: Iterable[Adjustment] = ()) -> pd.DataFrame:
+    """One row per district, the columns of ``scores.csv``; ``adjusted`` names what the committee's
+    ``adjustments`` changed (``T2 level; t1_budget_disbursed``), empty when nothing."""
     kpis = result.kpi_set.kpis
     cards = [sc.id for sc in result.kpi_set.scorecards]
     columns = ["province_code", "district_code", "district_name_th", "status", *(k.id for k in kpis),
                *(f"{c}_score" for c in cards), *(f"{c}_percent" for c in cards), "overall_percent", "rating",
-               "rank"]
+               "rank", "adjusted"]
+    adjusted: dict[str, list[str]] = {}
+    for a in adjustments:
+        adjusted.setdefault(a.district_code, []).append(a.item)
     ks = result.kpi_set
     rows = []
     for province in result.provinces:
@@ -54,6 +63,7 @@ def scores_table(result: RoundResult) -> pd.DataFrame:
             row["overall_percent"] = csv_number(score.overall_percent if score else None, ks.percent_decimals)
             row["rating"] = score.rating.name_th if score and score.rating else ""
             row["rank"] = "" if d.rank is None else str(d.rank)
+            row["adjusted"] = "; ".join(adjusted.get(d.area.district_code, []))
             rows.append(row)
     return pd.DataFrame(rows, columns=columns, dtype="string")
 

@@ -12,15 +12,18 @@ mean of levels) and, with several provinces, the national row.
 
 A module per sheet family (``detail``, ``summary``, ``charts``, ``reference``); each builder returns
 the positions later sheets read (``layout``), and ``cells.Book`` caches every computed cell's value
-for the references to it.
+for the references to it. With a history, a trend sheet (``trend_sheet``); with committee
+adjustments, an adjustments sheet and the adjusted cells marked (``adjustments_sheet``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cdd_scorer import xlsx
+from cdd_scorer.consolidated.adjustments_sheet import ADJUSTMENTS_SHEET, mark_adjusted_cells, write_adjustments
 from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.charts import sorted_positions, write_charts
 from cdd_scorer.consolidated.detail import write_detail
@@ -46,28 +49,35 @@ from cdd_scorer.consolidated.reference import (
     write_sources,
 )
 from cdd_scorer.consolidated.summary import write_national, write_summary
+from cdd_scorer.consolidated.trend_sheet import TREND_SHEET, write_trend
+from cdd_scorer.history import Adjustment, ProvinceTrend
 from cdd_scorer.output_files import atomic_output
 from cdd_scorer.results import RoundResult
 from cdd_scorer.thai import thai_wall_clock
 
 __all__ = [
-    "CHARTS_SHEET", "CRITERIA_SHEET", "DATA_SHEET", "DETAIL_SHEETS", "GROUPS_SHEET", "ISSUES_SHEET",
-    "NATIONAL_SHEET", "SOURCES_SHEET", "SUMMARY_SHEET", "UNSCORABLE_TH", "sorted_positions", "write_consolidated",
+    "ADJUSTMENTS_SHEET", "CHARTS_SHEET", "CRITERIA_SHEET", "DATA_SHEET", "DETAIL_SHEETS", "GROUPS_SHEET",
+    "ISSUES_SHEET", "NATIONAL_SHEET", "SOURCES_SHEET", "SUMMARY_SHEET", "TREND_SHEET", "UNSCORABLE_TH",
+    "sorted_positions", "write_consolidated",
 ]
 
 
 def write_consolidated(result: RoundResult, path: Path, *, generated_at: dt.datetime | None = None,
-                       font: str = "TH Sarabun New") -> Path:
+                       font: str = "TH Sarabun New", trend: Mapping[str, ProvinceTrend] | None = None,
+                       adjustments: Sequence[Adjustment] = ()) -> Path:
     """Write the consolidated workbook of a round to ``path`` (atomically).
 
     Without ``generated_at`` the document time is the newest input file's saved time, so the same
-    inputs always give a byte-identical workbook."""
+    inputs always give a byte-identical workbook. ``trend``: the earlier rounds of the provinces that
+    have any (a trend sheet); ``adjustments``: the committee's decisions applied (an adjustments sheet,
+    the adjusted cells marked)."""
     with atomic_output(path) as tmp:
-        _write(result, tmp, generated_at, font)
+        _write(result, tmp, generated_at, font, trend or {}, adjustments)
     return path
 
 
-def _write(result: RoundResult, path: Path, generated_at: dt.datetime | None, font: str) -> None:
+def _write(result: RoundResult, path: Path, generated_at: dt.datetime | None, font: str,
+           trend: Mapping[str, ProvinceTrend], adjustments: Sequence[Adjustment]) -> None:
     ks = result.kpi_set
     when = _document_time(result, generated_at)
     wb = xlsx.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
@@ -81,6 +91,8 @@ def _write(result: RoundResult, path: Path, generated_at: dt.datetime | None, fo
     detail_ws = {sc.id: wb.add_worksheet(detail_sheet_name(sc)) for sc in ks.scorecards}
     national_ws = wb.add_worksheet(NATIONAL_SHEET) if result.national is not None else None
     charts_ws = wb.add_worksheet(CHARTS_SHEET)
+    trend_ws = wb.add_worksheet(TREND_SHEET) if trend else None
+    adjustments_ws = wb.add_worksheet(ADJUSTMENTS_SHEET) if adjustments else None
     groups_ws = wb.add_worksheet(GROUPS_SHEET)
     criteria_ws = wb.add_worksheet(CRITERIA_SHEET)
     data_ws = wb.add_worksheet(DATA_SHEET)
@@ -88,11 +100,16 @@ def _write(result: RoundResult, path: Path, generated_at: dt.datetime | None, fo
     sources_ws = wb.add_worksheet(SOURCES_SHEET)
     write_criteria(book, criteria_ws, result.method)
     details = {sc.id: write_detail(book, detail_ws[sc.id], sc, layout) for sc in ks.scorecards}
+    if adjustments_ws is not None:
+        mark_adjusted_cells(book, detail_ws, details, layout, adjustments)
+        write_adjustments(book, adjustments_ws, adjustments)
     summary = write_summary(book, summary_ws, layout, details, result.method, when, generated_at is not None)
     if national_ws is not None:
         write_national(book, national_ws, layout, summary)
     write_groups(book, groups_ws, layout, details)
     write_charts(book, charts_ws, layout, details, summary.columns)
+    if trend_ws is not None:
+        write_trend(book, trend_ws, layout, summary, trend)
     write_data(book, data_ws, layout)
     write_issues(book, issues_ws, result.problems)
     write_sources(book, sources_ws, layout, result.sources)
