@@ -1,9 +1,9 @@
 """The demo round: generate templates for a sample province, fill them with seeded synthetic
 answers (a few messy or wrong, one district silent), and score them.
 
-So that the demo (and the tests) can show rounds over time, ``example_card`` derives a card from the
-shipped one with every date and year moved, its id and titles marked as an example: it is never
-presented as a real card of the department.
+So that the demo (and the tests) can show rounds over time, ``example_card_text`` derives a card file
+from the shipped one with every date and year moved, its id and titles marked as an example: it is
+never presented as a real card of the department.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from cdd_scorer.kpi import KpiSet, build_kpi_set, default_kpi_set_path
 from cdd_scorer.thai import arabic_digits, be_date, thai_digits
 
 DEMO_PROVINCE = "40"  # ขอนแก่น (Khon Kaen), 26 districts
+EARLIER_ROUND_DIR = "example-earlier-round"  # the demo's round of an example card a year before the shipped one
 YES, NO = "ใช่", "ไม่ใช่"
 
 # The worked example of SPEC §10, as an officer types it.
@@ -59,12 +60,16 @@ def plan_for(areas: list[Area]) -> DemoPlan:
                     worked_example=codes[0])
 
 
-# A year written in a card's texts: BE 25xx (Arabic or Thai digits) or AD 20xx, not part of a longer number.
-_YEAR_IN_TEXT = re.compile(r"(?<![\d๐-๙,.])(?:25\d\d|20\d\d|๒๕[๐-๙]{2})(?![\d๐-๙,])")
+# A date of the card file (2022-08-31), or a year written in its texts: BE 25xx in Arabic or Thai digits,
+# AD 20xx; never part of a longer number.
+_DATE_OR_YEAR = re.compile(r"(?<![\d๐-๙,.])(?:(?P<date>\d{4}-\d\d-\d\d)|(?P<year>25\d\d|20\d\d|๒๕[๐-๙]{2}))"
+                           r"(?![\d๐-๙,])")
+EXAMPLE_TH = "ตัวอย่างสำหรับทดลอง ไม่ใช่ชุดตัวชี้วัดจริง: "
+EXAMPLE_EN = "EXAMPLE for trying out, not a real card: "
 
 
 def shift_years(value: Any, years: int) -> Any:
-    """Every date in a card's data or in answers moved ``years`` (29 February becomes the 28th)."""
+    """Every date in answers (or any dict or list) moved ``years`` (29 February becomes the 28th)."""
     if isinstance(value, dt.date):
         try:
             return value.replace(year=value.year + years)
@@ -77,33 +82,28 @@ def shift_years(value: Any, years: int) -> Any:
     return value
 
 
-def _shift_text_years(value: Any, years: int) -> Any:
-    """Every year written in the card's texts moved ``years`` (๒๕๖๕ → ๒๕๖๖, 2022 → 2023)."""
+def example_card_text(years: int = 1) -> str:
+    """The shipped card file ``years`` later (earlier when negative), marked as an example: every date
+    and every year in its texts moved (๒๕๖๕ → ๒๕๖๖, 2022 → 2023), its id ``example-fy<year>-r<round>``
+    (``example-fy2566-r2``), its titles saying that it is not a real card. A file for ``--kpi-set``."""
     def moved(match: re.Match[str]) -> str:
-        year = str(int(arabic_digits(match.group())) + years)
-        return thai_digits(year) if match.group()[0] == "๒" else year
+        if match["date"]:
+            return shift_years(dt.date.fromisoformat(match["date"]), years).isoformat()
+        year = str(int(arabic_digits(match["year"])) + years)
+        return thai_digits(year) if match["year"][0] == "๒" else year
 
-    if isinstance(value, str):
-        return _YEAR_IN_TEXT.sub(moved, value)
-    if isinstance(value, dict):
-        return {k: _shift_text_years(v, years) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift_text_years(v, years) for v in value]
-    return value
+    text = _DATE_OR_YEAR.sub(moved, default_kpi_set_path().read_text(encoding="utf-8"))
+    marks = ((r'^id = "(?:cdd-)?', 'id = "example-'), (r'^title_th = "', f'title_th = "{EXAMPLE_TH}'),
+             (r'^title_en = "', f'title_en = "{EXAMPLE_EN}'))
+    for pattern, replacement in marks:
+        text = re.sub(pattern, replacement, text, count=1, flags=re.MULTILINE)
+    return (f"# EXAMPLE derived by cdd-scorer from its shipped card, moved {years:+d} year(s): NOT a real card of "
+            f"the department.\n{text}")
 
 
 def example_card(years: int = 1) -> KpiSet:
-    """The shipped card ``years`` later (earlier when negative), marked as an example: every date and every
-    year in its texts moved, id ``example-fy<year>-r<round>`` (``example-fy2566-r2``), titles saying that
-    it is not a real card."""
-    raw = tomllib.loads(default_kpi_set_path().read_text(encoding="utf-8"))
-    raw = _shift_text_years(shift_years(raw, years), years)
-    year = raw["fiscal_year_be"] + years
-    round_number = raw["id"].rsplit("-r", 1)[-1]
-    raw.update(id=f"example-fy{year}-r{round_number}", fiscal_year_be=year,
-               title_th="ตัวอย่างสำหรับทดลอง ไม่ใช่ชุดตัวชี้วัดจริง: " + raw["title_th"],
-               title_en="EXAMPLE for trying out, not a real card: " + raw["title_en"])
-    return build_kpi_set(raw, source=f"example card, {years:+d} year(s) from the shipped card")
+    """The card of ``example_card_text``."""
+    return build_kpi_set(tomllib.loads(example_card_text(years)), source=f"example card, {years:+d} year(s)")
 
 
 def synthetic_answers(kpi_set: KpiSet, area: Area, seed: int = 2565) -> dict[str, Any]:

@@ -9,7 +9,10 @@ import click
 
 from cdd_scorer.cli.app import (
     EXIT_STRICT,
+    EXIT_USAGE,
+    Fail,
     clean_errors,
+    history_option,
     input_dir_argument,
     kpi_set_option,
     load_card,
@@ -88,17 +91,32 @@ def status(input_dir: Path, province: str | None, deadline: str | None, out: Pat
               help="Seconds allowed to read one file.")
 @click.option("--max-file-mb", type=click.IntRange(min=1), default=50, show_default=True,
               help="Refuse input files larger than this.")
+@click.option("--adjustments", "adjustments_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The screening committee's decisions (.xlsx from adjustments-template, or .csv): corrected "
+                   "field values and decided levels, applied before scoring.")
+@history_option
+@click.option("--no-history", is_flag=True, help="Do not read or record the history (no trend sheet).")
+@click.option("--reopen", "reopen_reason", metavar="REASON",
+              help="Score a closed round again; the reason is kept in the history.")
 @kpi_set_option
 def score(input_dir: Path, out: Path, province: str | None, method: str, prefer: str,
           strict: bool, quiet: bool, jobs: int | None, file_timeout: float, max_file_mb: int,
+          adjustments_path: Path | None, history_path: Path, no_history: bool, reopen_reason: str | None,
           kpi_set_path: Path | None) -> None:
     """Read every workbook in INPUT_DIR (default: input/), check and score them."""
+    if no_history and reopen_reason is not None:
+        raise Fail("--reopen ต้องใช้ประวัติ จึงใช้คู่กับ --no-history ไม่ได้ / --reopen needs the history: it cannot "
+                   "go with --no-history", EXIT_USAGE)
+    if reopen_reason is not None and not reopen_reason.strip():
+        raise Fail("--reopen ต้องระบุเหตุผล / --reopen needs a reason", EXIT_USAGE)
     kpi_set = load_card(kpi_set_path)
     reader = WorkerReader(jobs=jobs, limits=WorkerLimits(seconds_per_file=file_timeout),
                           safety=SafetyLimits(max_file_bytes=max_file_mb * MB))
-    result = run_scoring(input_dir, out, kpi_set, method, province, prefer, quiet, reader)
-    print_summary(result, out)
-    if strict and result.error_count:
+    history = None if no_history else history_path
+    scored = run_scoring(input_dir, out, kpi_set, method, province, prefer, quiet, reader, history=history,
+                         reopen_reason=reopen_reason, adjustments=adjustments_path)
+    print_summary(scored, out, history)
+    if strict and scored.result.error_count:
         sys.exit(EXIT_STRICT)
 
 

@@ -18,6 +18,7 @@ from cdd_scorer.cli.app import (
     run_scoring,
 )
 from cdd_scorer.geography import cd_provinces, districts_of, find_province
+from cdd_scorer.history import DEFAULT_HISTORY
 
 
 @main.command()
@@ -80,20 +81,35 @@ def kpis(kpi_set_path: Path | None) -> None:
 @main.command()
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True,
-              help="Where templates/, input/ and output/ of the demo go.")
+              help="Where templates/, input/, output/, the history and the earlier example round go.")
 def demo(workdir: Path) -> None:
-    """Run a whole round on the embedded default: generate, fill with synthetic answers, score."""
-    from cdd_scorer.demo import DEMO_PROVINCE, fill_demo_inputs
+    """Run a whole round on the embedded default: generate, fill with synthetic answers, score; an example
+    round a year earlier first, so that the workbook shows a trend."""
+    from cdd_scorer.demo import DEMO_PROVINCE, EARLIER_ROUND_DIR, example_card_text, fill_demo_inputs
+    from cdd_scorer.output_files import atomic_output
     from cdd_scorer.template import write_templates
 
     kpi_set = load_card(None)
+    history = workdir / DEFAULT_HISTORY.name
+    folder = workdir / EARLIER_ROUND_DIR
+    card_file = folder / "example_card.toml"
     with clean_errors():
-        prov = find_province(DEMO_PROVINCE)
-        areas = districts_of(prov)
+        areas = districts_of(find_province(DEMO_PROVINCE))
+        with atomic_output(card_file) as tmp:
+            tmp.write_text(example_card_text(-1), encoding="utf-8")
+    earlier = load_card(card_file)
+    with clean_errors():
+        templates = write_templates(earlier, areas, folder / "templates")
+        fill_demo_inputs(earlier, templates, areas, folder / "input", years=-1)
+    run_scoring(folder / "input", folder / "output", earlier, "step", None, "newest", True, history=history)
+    click.echo(f"0. รอบก่อนหน้า (ตัวอย่าง ไม่ใช่ชุดตัวชี้วัดจริง) / an earlier example round (not a real card): "
+               f"{earlier.id} ({card_file}) → {folder / 'output'}")
+    with clean_errors():
         templates = write_templates(kpi_set, areas, workdir / "templates")
         filled = fill_demo_inputs(kpi_set, templates, areas, workdir / "input")
     click.echo(f"1. แบบฟอร์ม / templates: {len(templates)} → {workdir / 'templates'}")
     click.echo(f"2. อำเภอส่งกลับ / returned by districts: {len(filled)} → {workdir / 'input'}")
-    result = run_scoring(workdir / "input", workdir / "output", kpi_set, "step", None, "newest", True)
+    scored = run_scoring(workdir / "input", workdir / "output", kpi_set, "step", None, "newest", True,
+                         history=history)
     click.echo("3. คิดคะแนน / scored:")
-    print_summary(result, workdir / "output")
+    print_summary(scored, workdir / "output", history)

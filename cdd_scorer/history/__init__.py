@@ -2,7 +2,8 @@
 every score run, closes a round, and gives managers the trend across rounds.
 
 - ``record_run(db_path, result, outputs, adjustments=(), started_at=None) -> run_id`` records a run in one
-  transaction (``record``); ``Adjustment`` is one committee decision applied in it.
+  transaction (``record``); ``Adjustment`` is one committee decision applied in it; ``latest_adjustments``
+  counts those of a round's latest run.
 - ``close_round``, ``closed_run``, ``reopen`` and ``verify`` close a round of a province with a manifest
   of every file's SHA-256, tell whether it is closed, open it again with a reason, and check the files
   against the manifest (``read_manifest``); ``latest_provinces`` are those a round's latest run scored
@@ -29,7 +30,7 @@ from cdd_scorer.history.closing import (
     verify,
 )
 from cdd_scorer.history.database import BUSY_TIMEOUT_S, DEFAULT_HISTORY, HistoryError
-from cdd_scorer.history.record import LEVEL, Adjustment, record_run
+from cdd_scorer.history.record import LEVEL, Adjustment, latest_adjustments, record_run
 from cdd_scorer.history.trend import (
     DistrictRound,
     ProvinceTrend,
@@ -55,6 +56,7 @@ __all__ = [
     "closed_run",
     "district_history",
     "earlier_rounds",
+    "latest_adjustments",
     "latest_provinces",
     "manifest_name",
     "province_trend",

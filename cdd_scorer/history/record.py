@@ -78,6 +78,20 @@ def record_run(db_path: Path, result: RoundResult, outputs: Sequence[Path],
     return run_id
 
 
+def latest_adjustments(db_path: Path, card_id: str, province_codes: Sequence[str]) -> int:
+    """How many adjustments the latest run of round ``card_id`` applied in these provinces (0 without a
+    database): a run that is not given the adjustments file again can say that it drops them."""
+    if not db_path.exists():
+        return 0
+    marks = ", ".join("?" * len(province_codes))
+    with connect(db_path) as conn:
+        return conn.execute(
+            "SELECT COUNT(*) FROM adjustments a JOIN district_results d ON d.run_id = a.run_id"
+            " AND d.district_code = a.district_code WHERE a.run_id = (SELECT MAX(r.run_id) FROM runs r"
+            f" JOIN run_provinces p ON p.run_id = r.run_id WHERE r.card_id = ? AND p.province_code IN ({marks}))"
+            f" AND d.province_code IN ({marks})", (card_id, *province_codes, *province_codes)).fetchone()[0]
+
+
 def _refuse_closed(conn: sqlite3.Connection, card_id: str, province_codes: list[str]) -> None:
     """Inside the write transaction, so that no run slips in between another's check and its close."""
     marks = ", ".join("?" * len(province_codes))
