@@ -18,6 +18,12 @@ def invoke(*args: str, **kwargs):
     return CliRunner().invoke(main, list(args), **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def in_a_fresh_folder(tmp_path, monkeypatch):
+    """Each command runs in a folder of its own, so that the default history.sqlite lands there."""
+    monkeypatch.chdir(tmp_path)
+
+
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and __version__ in result.output
@@ -189,3 +195,47 @@ def test_generate_all_provinces_writes_every_district_of_each(tmp_path, monkeypa
     expected = {a.district_code for p in two_small for a in districts_of(p)}
     assert {p.name.split("_")[0] for p in tmp_path.iterdir()} == expected
     assert "2 provinces" in result.output
+
+
+def test_score_records_the_run_in_history_sqlite_of_the_current_folder_unless_no_history(demo_round, tmp_path):
+    result = invoke("score", str(demo_round), "--out", "out", "--jobs", "0")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "history.sqlite").exists() and "recorded in the history: history.sqlite (run 1)" in result.output
+    (tmp_path / "history.sqlite").unlink()
+    result = invoke("score", str(demo_round), "--out", "out", "--jobs", "0", "--no-history")
+    assert result.exit_code == 0 and not (tmp_path / "history.sqlite").exists()
+    assert "recorded in the history" not in result.output
+    result = invoke("score", str(demo_round), "--no-history", "--reopen", "x")
+    assert result.exit_code == 2 and "--reopen needs the history" in result.output
+
+
+def test_the_demo_shows_a_trend_against_an_earlier_example_round(demo_round):
+    import openpyxl
+
+    folder = demo_round.parent
+    card = (folder / "example-earlier-round" / "example_card.toml").read_text(encoding="utf-8")
+    assert 'id = "example-fy2564-r2"' in card and "NOT a real card" in card
+    workbook = openpyxl.load_workbook(folder / "output" / "consolidated.xlsx", read_only=True)
+    assert "แนวโน้ม" in workbook.sheetnames
+    history = invoke("history", "--history", str(folder / "history.sqlite"))
+    assert history.exit_code == 0 and "example-fy2564-r2" in history.output and "cdd-fy2565-r2" in history.output
+
+
+def test_history_commands_without_a_history_or_a_manifest_exit_2(tmp_path):
+    assert invoke("history").exit_code == 2
+    result = invoke("close")
+    assert result.exit_code == 2 and "no run of round cdd-fy2565-r2" in result.output
+    result = invoke("verify")
+    assert result.exit_code == 2 and "no manifest in output" in result.output
+    assert invoke("history", "--district", "9999", "--history", "x.sqlite").exit_code == 2
+
+
+def test_the_adjustments_template_never_replaces_a_file(tmp_path):
+    from cdd_scorer.adjustments import read_adjustments
+    from cdd_scorer.kpi import load_kpi_set
+
+    result = invoke("adjustments-template", "--province", "40")
+    assert result.exit_code == 0, result.output
+    assert read_adjustments(tmp_path / "adjustments.xlsx", load_kpi_set()) == ()  # empty, and readable
+    again = invoke("adjustments-template", "--province", "40")
+    assert again.exit_code == 2 and "was not replaced" in again.output

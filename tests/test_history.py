@@ -31,6 +31,9 @@ from cdd_scorer.history import (
     closed_run,
     database,
     district_history,
+    earlier_rounds,
+    latest_adjustments,
+    latest_provinces,
     province_trend,
     record,
     record_run,
@@ -429,8 +432,24 @@ def test_the_trend_gives_each_round_and_the_change_since_the_previous_one(tmp_pa
     assert worked.overall_change > 0 and worked.level_changes["T1"] > 0 and worked.level_changes["I7"] > 0
 
 
+def test_the_rounds_before_a_card_are_its_trend_and_the_latest_run_names_its_provinces(tmp_path, round_a, round_b):
+    db = tmp_path / "history.sqlite"
+    card_a, card_b = round_a.result.kpi_set, round_b.result.kpi_set
+    record_run(db, round_b.result, round_b.outputs)
+    record_run(db, round_a.result, round_a.outputs, [ADJUSTMENT])
+    before_b = earlier_rounds(db, card_b, [KHON_KAEN, "75"])
+    assert list(before_b) == [KHON_KAEN]  # no history of province 75
+    assert [r.card_id for r in before_b[KHON_KAEN].rounds] == [card_a.id]
+    assert {p.round.card_id for points in before_b[KHON_KAEN].districts.values() for p in points} == {card_a.id}
+    assert earlier_rounds(db, card_a, [KHON_KAEN]) == {}  # nothing before round A; round B comes after it
+    assert latest_provinces(db, card_a.id) == (KHON_KAEN,) and latest_provinces(db, "example-x") == ()
+    assert latest_adjustments(db, card_a.id, [KHON_KAEN]) == 1 and latest_adjustments(db, card_b.id, [KHON_KAEN]) == 0
+    assert latest_adjustments(db, card_a.id, ["75"]) == 0
+
+
 def test_no_database_means_no_history(tmp_path):
     db = tmp_path / "none.sqlite"
     assert province_trend(db, KHON_KAEN).rounds == () and district_history(db, "4001") == ()
     assert closed_run(db, "cdd-fy2565-r2", KHON_KAEN) is None
+    assert earlier_rounds(db, load_kpi_set(), [KHON_KAEN]) == {} and latest_provinces(db, "cdd-fy2565-r2") == ()
     assert not db.exists()
