@@ -16,7 +16,7 @@ from fractions import Fraction
 from cdd_scorer import xlsx
 from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.layout import FIRST_ROW, SUMMARY_SHEET, Layout, Summary
-from cdd_scorer.history import DistrictRound, ProvinceTrend, RoundRun
+from cdd_scorer.history import ProvinceTrend, RoundRun
 
 TREND_SHEET = "แนวโน้ม"
 MOVERS = 5  # districts charted besides the provinces: those whose overall % changed most
@@ -58,7 +58,7 @@ def write_trend(book: Book, ws, layout: Layout, summary: Summary, trend: Mapping
         now = d.score.overall_percent if d.score else None
         _figures(book, ws, row, fmt, rounds, {c: (p.overall_percent, p.rating) for c, p in points.items()},
                  now, (layout.row_of[code], summary), pct)
-        rows.append((row, _moved(now, points.get(previous))))
+        rows.append((row, _moved(now, points[previous].overall_percent if previous in points else None)))
         for i, kpi in enumerate(shared):
             first = kpi_first + 3 * i
             before = points[previous].levels.get(kpi.id) if previous in points else None
@@ -70,11 +70,12 @@ def write_trend(book: Book, ws, layout: Layout, summary: Summary, trend: Mapping
     province_rows = []
     for row, agg in enumerate((a for a in layout.aggregates if not a.national and a.provinces[0].code in trend),
                               start=FIRST_ROW + len(districts) + 1):
-        runs = {r.card_id: (r.overall_percent, r.rating) for r in trend[agg.provinces[0].code].rounds}
+        earlier = trend[agg.provinces[0].code].rounds
+        runs = {r.card_id: (r.overall_percent, r.rating) for r in earlier}
         book.aggregate_label(ws, row, agg.label)
         _figures(book, ws, row, fmt, rounds, runs, agg.score.overall_percent, (agg.row, summary), pct)
-        province_rows.append(row)
-    last = province_rows[-1] if province_rows else FIRST_ROW + len(districts) - 1
+        province_rows.append((row, _moved(agg.score.overall_percent, earlier[-1].overall_percent)))
+    last = province_rows[-1][0] if province_rows else FIRST_ROW + len(districts) - 1
     book.rating_colors(ws, FIRST_ROW, rating, last, rating + n)
     _chart(book, ws, province_rows, rows, pct, n, last + 3)
     ws.set_column(0, 1, 10)
@@ -122,23 +123,29 @@ def _difference(book: Book, ws, row: int, col: int, now_col: int, before_col: in
                  value, fmt)
 
 
-def _moved(now: Decimal | None, previous: DistrictRound | None) -> Decimal | None:
-    """How far a district's overall % moved since the previous round (None: not scored in both)."""
-    if now is None or previous is None or previous.overall_percent is None:
-        return None
-    return abs(now - previous.overall_percent)
+def _moved(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    """How far an overall % moved since the previous round (None: not scored in both)."""
+    return None if now is None or before is None else abs(now - before)
 
 
-def _chart(book: Book, ws, province_rows: list[int], district_rows: list[tuple[int, Decimal | None]], pct: int,
-           n: int, top: int) -> None:
-    """A line per province and per district that moved most, over the rounds."""
-    movers = sorted((r for r in district_rows if r[1] is not None), key=lambda r: (-r[1], r[0]))[:MOVERS]
+def _most_moved(rows: list[tuple[int, Decimal | None]]) -> list[int]:
+    """The rows (in sheet order) of the ``MOVERS`` that moved most; every row when there are no more."""
+    if len(rows) <= MOVERS:
+        return [row for row, _ in rows]
+    return sorted(row for row, _ in sorted((r for r in rows if r[1] is not None), key=lambda r: (-r[1], r[0]))[:MOVERS])
+
+
+def _chart(book: Book, ws, province_rows: list[tuple[int, Decimal | None]],
+           district_rows: list[tuple[int, Decimal | None]], pct: int, n: int, top: int) -> None:
+    """A line per province (the ones that moved most when there are many) and per district that moved
+    most, over the rounds."""
+    provinces = _most_moved(province_rows)
     chart = book.wb.add_chart({"type": "line"})
-    for row in province_rows + sorted(r for r, _ in movers):
-        label_col = 0 if row in province_rows else 2
-        chart.add_series({"name": [TREND_SHEET, row, label_col], "categories": [TREND_SHEET, 3, pct, 3, pct + n],
+    for row in provinces + _most_moved([r for r in district_rows if r[1] is not None]):
+        chart.add_series({"name": [TREND_SHEET, row, 0 if row in provinces else 2],
+                          "categories": [TREND_SHEET, 3, pct, 3, pct + n],
                           "values": [TREND_SHEET, row, pct, row, pct + n], "marker": {"type": "circle"},
-                          "line": {"width": 3.5 if row in province_rows else 1.75}})
+                          "line": {"width": 3.5 if row in provinces else 1.75}})
     font = {"name": book.font, "size": 11}
     chart.set_title({"name": "ร้อยละภาพรวม: จังหวัดและอำเภอที่เปลี่ยนมากที่สุด / Overall %: the province and the "
                              "districts that moved most", "name_font": {"name": book.font, "size": 14}})
