@@ -42,7 +42,8 @@ WORKED_ROW = {"T1": "2", "T2": "3", "T3": "3", "I1": "2", "I2": "3", "I3": "4", 
               "individual_percent": "57", "overall_percent": "54.5", "rating": "ต้องปรับปรุง"}
 KPI_COLUMNS = ["T1", "T2", "T3", "I1", "I2", "I3", "I4", "I5", "I6", "I7"]
 SCORE_COLUMNS = ["province_code", "district_code", "district_name_th", "status", *KPI_COLUMNS, "team_score",
-                 "individual_score", "team_percent", "individual_percent", "overall_percent", "rating", "rank"]
+                 "individual_score", "team_percent", "individual_percent", "overall_percent", "rating", "rank",
+                 "adjusted"]
 
 
 @pytest.fixture(scope="module")
