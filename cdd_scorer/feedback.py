@@ -96,7 +96,7 @@ def _district_feedback(result: RoundResult, kpi_set: KpiSet, d: DistrictResult, 
     with tempfile.TemporaryDirectory(prefix="cdd-feedback-") as tmp:
         template = Path(tmp) / "template.xlsx"
         write_template(kpi_set, d.area, template)
-        wb = openpyxl.load_workbook(template)
+        wb = openpyxl.load_workbook(template, rich_text=True)  # keeps the small grey English of each label
     corrections = [_locate(wb, p) for p in problems]
     if submission is not None:
         _write_values(wb, submission)

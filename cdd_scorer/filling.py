@@ -17,7 +17,7 @@ from cdd_scorer.output_files import atomic_output
 
 def fill_template(template: Path, answers: Mapping[str, Any], out: Path) -> Path:
     """Write ``answers`` (field id → value as a person would type it) into a copy of ``template``."""
-    wb = openpyxl.load_workbook(template)
+    wb = openpyxl.load_workbook(template, rich_text=True)  # keeps the small grey English of each label
     for field_id, value in answers.items():
         for sheet, cell in wb.defined_names[field_id].destinations:
             wb[sheet][cell].value = value
