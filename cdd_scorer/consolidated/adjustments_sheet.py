@@ -19,16 +19,17 @@ ADJUSTMENTS_SHEET = "การปรับแก้"
 ADJUSTED_FILL = "#E4DFEC"  # lilac: not a level colour, not a status colour
 HEADS = ["รหัสอำเภอ\nCode", "อำเภอ\nDistrict", "ตัวชี้วัด\nKPI", "ช่องข้อมูล / ระดับ\nField or level", "ก่อน\nBefore",
          "หลัง\nAfter", "เหตุผล\nReason", "ผู้วินิจฉัย\nDecided by", "วันที่วินิจฉัย\nDecided on"]
-WIDTHS = [10, 18, 8, 40, 14, 14, 50, 24, 14]
+WIDTHS = [12, 18, 10, 40, 14, 14, 50, 24, 18]
 
 
 def write_adjustments(book: Book, ws, adjustments: Sequence[Adjustment]) -> None:
     """The การปรับแก้ sheet: a row per decision applied in the run."""
     f, ks = book.f, book.ks
     book.title(ws, "การปรับแก้ผลตามมติคณะกรรมการกลั่นกรองผลการประเมิน", "Adjustments decided by the screening committee")
-    ws.write_string(2, 0, "ค่าหลังปรับแก้ใช้คิดคะแนนแทนค่าในไฟล์ของอำเภอ (ไฟล์ของอำเภอไม่ถูกแก้ไข) ช่องที่ปรับแก้ในแผ่นงานทีมและรายบุคคล"
-                          "มีสีม่วงและความเห็นกำกับ / The values after are scored instead of the district's (its file is "
-                          "unchanged); adjusted cells in the detail sheets are lilac with a comment", f["note"])
+    ws.merge_range(2, 0, 2, len(HEADS) - 1, "ค่าหลังปรับแก้ใช้คิดคะแนนแทนค่าในไฟล์ของอำเภอ (ไฟล์ของอำเภอไม่ถูกแก้ไข) ช่องที่ปรับแก้ใน"
+                   "แผ่นงานทีมและรายบุคคลมีสีม่วงและความเห็นกำกับ / The values after are scored instead of the district's "
+                   "(its file is unchanged); adjusted cells in the detail sheets are lilac with a comment", f["wrap"])
+    ws.set_row(2, 44)
     ws.write_row(3, 0, HEADS, f["header"])
     for row, a in enumerate(adjustments, start=FIRST_ROW):
         area = area_of(a.district_code)
@@ -43,7 +44,7 @@ def write_adjustments(book: Book, ws, adjustments: Sequence[Adjustment]) -> None
             ws.write_blank(row, len(texts), None, f["cell"])
     for col, width in enumerate(WIDTHS):
         ws.set_column(col, col, width)
-    ws.set_row(3, 44)
+    ws.set_row(3, 60)
     ws.freeze_panes(FIRST_ROW, 2)
     ws.autofilter(3, 0, max(3, FIRST_ROW + len(adjustments) - 1), len(HEADS) - 1)
     book.page(ws, FIRST_ROW, ADJUSTMENTS_SHEET)
