@@ -19,11 +19,13 @@ MONEY_FORMAT = "#,##0.00"  # number formats both workbooks use
 COUNT_FORMAT = "#,##0"
 
 # Functions XlsxWriter never renames in cell formulas (tests check each one against XlsxWriter, and
-# that our workbooks call no other): a formula calling only these is written as it is.
+# that our workbooks call no other): a formula calling only these is written as it is. Being unrenamed,
+# they are Excel 2007's or older, so Excel 2010 on, LibreOffice, Gnumeric, WPS and Google Sheets all have
+# them; none is used on arrays (tests/test_second_engine.py recalculates our workbooks in Gnumeric).
 PLAIN_FUNCTIONS = frozenset({
     "AND", "AVERAGE", "CHAR", "CHOOSE", "COUNT", "COUNTA", "COUNTIF", "COUNTIFS", "DATE", "DAY", "IF",
-    "IFERROR", "INDEX", "INT", "ISERROR", "ISLOGICAL", "ISNUMBER", "MATCH", "MAX", "MIN", "MONTH", "N", "NOT",
-    "OR", "RANK", "ROUND", "SUMIFS", "TEXT", "TRIM", "YEAR",
+    "IFERROR", "INDEX", "INT", "ISERROR", "ISLOGICAL", "ISNUMBER", "ISTEXT", "MATCH", "MAX", "MIN", "MONTH", "N",
+    "NOT", "OR", "RANK", "ROUND", "SUMIFS", "TEXT", "TRIM", "YEAR",
 })
 # The whole run of name characters before each "(" (possessive and anchored at the run's start: a
 # plain ([\w.]*)\( retries from every character of every name). XlsxWriter's patterns are \bNAME\(

@@ -7,17 +7,19 @@ from collections.abc import Sequence
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
+from cdd_scorer.consolidated import paper
 from cdd_scorer.consolidated.cells import Book
 from cdd_scorer.consolidated.layout import (
     CHARTS_SHEET,
     FIRST_ROW,
-    ROW_PIXELS,
     SUMMARY_SHEET,
     DetailColumns,
     Layout,
     SummaryColumns,
 )
 from cdd_scorer.consolidated.styles import LEVEL_COLORS
+
+WIDE_CHART, NARROW_CHART = 960, 760  # pixels: a chart of every district's points, the others
 
 
 def sorted_positions(values: Sequence[float | None]) -> list[int]:
@@ -38,27 +40,37 @@ def write_charts(book: Book, ws, layout: Layout, details: dict[str, DetailColumn
     if not layout.districts:
         ws.write_string(3, 0, "ยังไม่มีข้อมูลอำเภอ / no district data yet", book.f["note"])
         return
-    n = len(layout.districts)
     first, last = FIRST_ROW, layout.last_district_row
-    heights = [max(320, 22 * n + 90)] + [420] * len(ks.scorecards) + [420, 380]
-    table_top = 3 + math.ceil((sum(heights) + 20 * len(heights)) / ROW_PIXELS) + 2
+    heights = _chart_heights(ws, len(ks.scorecards))
+    # One chart per page: a page starts on the row after the last the previous chart covers, and its chart
+    # a row lower, clear of the page above (the first under the sheet's title).
+    starts, anchors = [], [3]
+    for height in heights:
+        starts.append(anchors[-1] + math.ceil(height / paper.row_points(ws, 3)))
+        anchors.append(starts[-1] + 1)
+    anchors.pop()
+    table_top = starts[-1]
+    names = [d.area.district_name_th for d in layout.districts] + [a.label for a in layout.aggregates]
+    ws.set_column(0, 1, 10)
+    ws.set_column(2, 2, max(12.0, paper.widest(names)))
+    ws.set_column(3, 6 + len(layout.aggregates), 12)
     sorted_rows = _sorted_table(book, ws, layout, summary, table_top)
     dist_rows = _level_table(book, ws, layout, details, sorted_rows.stop + 2)
     avg_rows = _province_level_table(book, ws, layout, details, dist_rows.stop + 2)
     charts = []
-    chart = wb.add_chart({"type": "bar"})
+    chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "ร้อยละภาพรวม",
                       "categories": [CHARTS_SHEET, sorted_rows.start, 2, sorted_rows.stop - 1, 2],
                       "values": [CHARTS_SHEET, sorted_rows.start, 3, sorted_rows.stop - 1, 3],
                       "fill": {"color": "#2E75B6"}, "gap": 40,
                       "data_labels": {"value": True, "num_format": "0.00",
-                                      "font": {"name": font, "size": 10}}})
+                                      "font": {"name": font, "size": 10, "rotation": -90}}})
     _chart_style(chart, font, "ร้อยละภาพรวมรายอำเภอ เรียงจากมากไปน้อย / Overall % by district (sorted)")
-    chart.set_y_axis({"reverse": True, "num_font": {"name": font, "size": 11}})
-    chart.set_x_axis({"min": 0, "max": 100, "major_gridlines": {"visible": True},
+    chart.set_x_axis({"interval_unit": 1, "num_font": {"name": font, "size": 11, "rotation": -45}})
+    chart.set_y_axis({"min": 0, "max": 100, "major_gridlines": {"visible": True},
                       "num_font": {"name": font, "size": 11}})
     chart.set_legend({"none": True})
-    charts.append((chart, 760))
+    charts.append((chart, WIDE_CHART))
     for sc in ks.scorecards:
         cols = details[sc.id]
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
@@ -70,8 +82,8 @@ def write_charts(book: Book, ws, layout: Layout, details: dict[str, DetailColumn
         _chart_style(chart, font, f"คะแนนถ่วงน้ำหนักรายตัวชี้วัด ({sc.name_th}) / "
                                   f"{sc.name_en}: weighted KPI points per district")
         chart.set_y_axis({"min": 0, "max": 500, "num_font": {"name": font, "size": 11}})
-        chart.set_x_axis({"num_font": {"name": font, "size": 11, "rotation": -45}})
-        charts.append((chart, 1000))
+        chart.set_x_axis({"interval_unit": 1, "num_font": {"name": font, "size": 11, "rotation": -45}})
+        charts.append((chart, WIDE_CHART))
     chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
     for k in range(6):
         chart.add_series({"name": [CHARTS_SHEET, dist_rows.start - 1, 1 + k],
@@ -79,9 +91,9 @@ def write_charts(book: Book, ws, layout: Layout, details: dict[str, DetailColumn
                           "values": [CHARTS_SHEET, dist_rows.start, 1 + k, dist_rows.stop - 1, 1 + k],
                           "fill": {"color": LEVEL_COLORS[k]}, "gap": 50})
     _chart_style(chart, font, "จำนวนอำเภอในแต่ละระดับ รายตัวชี้วัด / Districts per level, by KPI")
-    chart.set_y_axis({"reverse": True, "num_font": {"name": font, "size": 11}})
+    chart.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"name": font, "size": 11}})
     chart.set_x_axis({"num_font": {"name": font, "size": 11}})
-    charts.append((chart, 760))
+    charts.append((chart, NARROW_CHART))
     chart = wb.add_chart({"type": "column"})
     for j in range(len(layout.aggregates)):
         chart.add_series({"name": [CHARTS_SHEET, avg_rows.start - 1, 1 + j],
@@ -91,17 +103,21 @@ def write_charts(book: Book, ws, layout: Layout, details: dict[str, DetailColumn
                                           "font": {"name": font, "size": 10}}})
     _chart_style(chart, font, "ระดับของจังหวัดรายตัวชี้วัด (สัดส่วนรวม / เฉลี่ยระดับ) / Province level per KPI")
     chart.set_y_axis({"min": 0, "max": 5, "major_unit": 1, "num_font": {"name": font, "size": 11}})
-    chart.set_x_axis({"num_font": {"name": font, "size": 11}})
-    charts.append((chart, 760))
-    offset = 0
-    for (chart, width), height in zip(charts, heights):
-        chart.set_size({"width": width, "height": height})
-        ws.insert_chart(3, 0, chart, {"y_offset": offset})
-        offset += height + 20
-    ws.set_column(0, 1, 9)
-    ws.set_column(2, 2, 18)
-    ws.set_column(3, 6, 12)
-    book.page(ws, 0, "แผนภูมิ")
+    chart.set_x_axis({"interval_unit": 1, "num_font": {"name": font, "size": 11}})
+    charts.append((chart, NARROW_CHART))
+    for (chart, width), height, row in zip(charts, heights, anchors):
+        chart.set_size({"width": width, "height": math.floor(height / paper.POINTS_PER_PIXEL)})
+        ws.insert_chart(row, 0, chart)
+    book.page(ws, 0, "แผนภูมิ", row_breaks=starts,
+              width_points=WIDE_CHART * paper.POINTS_PER_PIXEL)
+
+
+def _chart_heights(ws, scorecards: int) -> list[float]:
+    """Each chart's height in points, at most a page's (the first page's less the title rows above it):
+    tall enough for the program to label every category."""
+    page = paper.printable()[1] - 2 * paper.row_points(ws, 3)  # the row above it, and the rows rounding up
+    first_page = page - sum(paper.row_points(ws, r) for r in range(3))
+    return [min(first_page, 380.0)] + [min(page, 330.0)] * scorecards + [min(page, 400.0), min(page, 300.0)]
 
 
 def _sorted_table(book: Book, ws, layout: Layout, summary: SummaryColumns, top: int) -> range:
@@ -115,9 +131,8 @@ def _sorted_table(book: Book, ws, layout: Layout, summary: SummaryColumns, top: 
     positions = sorted_positions(overall)
     at_position = {p: i for i, p in enumerate(positions)}
     ws.write_string(top, 0, "ร้อยละภาพรวมเรียงลำดับ / Overall % sorted", f["section"])
-    ws.write_row(top + 1, 0, ["ตำแหน่ง\n(ช่วยเรียง)", "ลำดับ\nOrder", "อำเภอ\nDistrict",
-                              "ร้อยละภาพรวม\nOverall %"], f["header"])
-    ws.set_row(top + 1, 44)
+    book.header_row(ws, top + 1, 0, ["ตำแหน่ง\n(ช่วยเรียง)", "ลำดับ\nOrder", "อำเภอ\nDistrict",
+                              "ร้อยละภาพรวม\nOverall %"])
     start = top + 2
     everyone = (f"'{SUMMARY_SHEET}'!{xlsx.absolute_ref(first, overall_col)}:"
                 f"{xlsx.absolute_ref(last, overall_col)}")
@@ -147,8 +162,7 @@ def _level_table(book: Book, ws, layout: Layout, details: dict[str, DetailColumn
     f, ks = book.f, book.ks
     first, last = FIRST_ROW, layout.last_district_row
     ws.write_string(top, 0, "จำนวนอำเภอในแต่ละระดับ / Districts per level", f["section"])
-    ws.write_row(top + 1, 0, ["ตัวชี้วัด\nKPI"] + [f"ระดับ {k}" for k in range(6)], f["header"])
-    ws.set_row(top + 1, 44)
+    book.header_row(ws, top + 1, 0, ["ตัวชี้วัด\nKPI"] + [f"ระดับ {k}" for k in range(6)])
     start = top + 2
     for i, kpi in enumerate(ks.kpis):
         row = start + i
@@ -174,8 +188,7 @@ def _province_level_table(book: Book, ws, layout: Layout, details: dict[str, Det
     """The province (and national) row's level per KPI, read from the detail sheets."""
     f, ks = book.f, book.ks
     ws.write_string(top, 0, "ระดับของจังหวัดรายตัวชี้วัด / Province level per KPI", f["section"])
-    ws.write_row(top + 1, 0, ["ตัวชี้วัด\nKPI"] + [a.label for a in layout.aggregates], f["header"])
-    ws.set_row(top + 1, 44)
+    book.header_row(ws, top + 1, 0, ["ตัวชี้วัด\nKPI"] + [a.label for a in layout.aggregates])
     start = top + 2
     for i, kpi in enumerate(ks.kpis):
         row = start + i

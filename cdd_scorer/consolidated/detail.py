@@ -10,10 +10,11 @@ from typing import Any
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.consolidated.cells import Book
+from cdd_scorer.consolidated import paper
+from cdd_scorer.consolidated.cells import LABEL_HEADS, NOT_ASSESSED_LEGEND, Book
 from cdd_scorer.consolidated.layout import FIRST_ROW, UNSCORABLE_TH, Aggregate, DetailColumns, Layout
 from cdd_scorer.exact import exact
-from cdd_scorer.kpi import Kpi, Scorecard
+from cdd_scorer.kpi import Field, Kpi, Scorecard
 from cdd_scorer.results import DistrictResult
 from cdd_scorer.scoring import kpi_result, pools_fields, step_level
 from cdd_scorer.thai import Status
@@ -30,68 +31,89 @@ def write_detail(book: Book, ws, sc: Scorecard, layout: Layout) -> DetailColumns
     """The detail sheet of one scorecard; returns where each of its quantities lives."""
     f = book.f
     book.title(ws, f"{sc.name_th}: ข้อมูล → ผลลัพธ์ → ระดับ → คะแนน", f"{sc.name_en}: inputs → result → level → points")
-    cols = _headers(book, ws, sc)
+    cols = _headers(book, ws, sc, layout)
     for d in layout.districts:
         _district_row(book, ws, sc, cols, d, layout.row_of[d.area.district_code])
+    ws.write_string(layout.last_district_row + 1, 0, NOT_ASSESSED_LEGEND, f["note"])
     ws.write_string(layout.notes_row, 0, "แถวจังหวัด: ตัวชี้วัดเชิงสัดส่วนคำนวณจากผลรวม (Σ) ของอำเภอที่ข้อมูลถูกต้อง ส่วนตัวชี้วัดอื่นใช้"
                                          "ค่าเฉลี่ยระดับ / Province rows: ratio KPIs pooled from the summed fields of "
                                          "districts with valid data; other KPIs the mean of district levels", f["note"])
     for agg in layout.aggregates:
         _aggregate_row(book, ws, sc, cols, agg)
     last = layout.aggregates[-1].row if layout.aggregates else layout.notes_row
-    for c in cols.level.values():
-        book.level_colors(ws, FIRST_ROW, c, last, c)
+    for kpi in sc.kpis:
+        book.level_colors(ws, FIRST_ROW, cols.level[kpi.id], last, cols.level[kpi.id])
+        book.not_assessed_grey(ws, FIRST_ROW, cols.points[kpi.id], last, cols.points[kpi.id])
     book.status_colors(ws, FIRST_ROW, 3, layout.last_district_row, 3)
     ws.freeze_panes(FIRST_ROW, 4)
     ws.autofilter(3, 0, layout.last_district_row, cols.percent)
-    book.page(ws, FIRST_ROW, sc.name_th)
+    # Printed across pages: the district columns and both head rows on every page, a KPI never split.
+    book.page(ws, FIRST_ROW, sc.name_th, repeat_rows=(2, 3), repeat_columns=(0, 3),
+              keep_columns=[cols.kpi_span(kpi) for kpi in sc.kpis] + [(cols.score, cols.percent)],
+              keep_rows=[(layout.notes_row, last)])
     return cols
 
 
-def _headers(book: Book, ws, sc: Scorecard) -> DetailColumns:
-    """The two header rows: a merged title per KPI over a column per quantity."""
+FIELD_HEAD_LINES = 5  # a field's head wraps into at most this many lines …
+FIELD_WIDTHS = (10.0, 22.0)  # … in a column this wide (digits), at the least and the most
+
+
+def _headers(book: Book, ws, sc: Scorecard, layout: Layout) -> DetailColumns:
+    """The two header rows: a merged title per KPI over a column per quantity, each column as wide as
+    its widest value and its head wrapped into a few lines."""
     f = book.f
     fields, result, step, level, points, weight = {}, {}, {}, {}, {}, {}
-    heads = ["จังหวัด\nProvince", "รหัสอำเภอ\nCode", "อำเภอ\nDistrict", "สถานะ\nStatus"]
-    ws.write_row(3, 0, heads, f["header"])
-    ws.merge_range(2, 0, 2, 3, "", f["kpi_header"])
+    heads = dict(enumerate(LABEL_HEADS))
+    widths = {}
+    book.label_columns(ws, layout)
     col = 4
+    titles = []
+    level_texts = [UNSCORABLE_TH, "N/A", "0.0000" if book.linear else "0"]
     for kpi in sc.kpis:
         first = col
         for fld in kpi.fields:
             if fld.type == "text":
                 continue
             fields[fld.id] = col
-            ws.write_string(3, col, f"{fld.label_th}\n{fld.label_en}", f["header"])
-            ws.set_column(col, col, {"money": 18, "date": 14}.get(fld.type, 11))
+            heads[col] = f"{fld.label_th}\n{fld.label_en}"
+            widths[col] = max(_value_width(layout, fld), paper.width_to_wrap(heads[col], FIELD_HEAD_LINES,
+                                                                               *FIELD_WIDTHS))
             col += 1
         if kpi.result is not None:
             result[kpi.id] = col
-            ws.write_string(3, col, "ผลลัพธ์ (ร้อยละ)\nResult %", f["header"])
+            heads[col], widths[col] = "ผลลัพธ์ (ร้อยละ)\nResult %", paper.widest([MEAN_TH, "100.00"], bold=True)
             col += 1
         if book.linear:
             step[kpi.id] = col
-            ws.write_string(3, col, "ระดับขั้น\nStep level", f["header"])
+            heads[col], widths[col] = "ระดับขั้น\nStep level", paper.widest(level_texts, bold=True)
             col += 1
-        for columns, head, width in ((level, "ระดับ\nLevel", 9), (points, "คะแนน\nPoints", 9),
-                                     (weight, "น้ำหนักที่ใช้\nWeight used", 10)):
+        most = xf.number(kpi.weight * 5) + (".00" if book.linear else "")
+        for columns, head, texts in ((level, "ระดับ\nLevel", level_texts), (points, "คะแนน\nPoints", [most]),
+                                     (weight, "น้ำหนักที่ใช้\nWeight used", [xf.number(kpi.weight)])):
             columns[kpi.id] = col
-            ws.write_string(3, col, head, f["header"])
-            ws.set_column(col, col, width)
+            heads[col], widths[col] = head, paper.widest(texts, bold=True)
             col += 1
-        ws.merge_range(2, first, 2, col - 1,
-                       f"{kpi.id} {kpi.number_th} {kpi.title_th} (น้ำหนัก {xf.number(kpi.weight)})",
-                       f["kpi_header"])
-    ws.write_string(3, col, f"คะแนน{sc.name_th} (0–5)\n{sc.name_en} score", f["header"])
-    ws.write_string(3, col + 1, f"ร้อยละ{sc.name_th}\n{sc.name_en} %", f["header"])
-    ws.merge_range(2, col, 2, col + 1, sc.name_th, f["kpi_header"])
-    ws.set_column(col, col + 1, 13)
-    ws.set_row(2, 60)
-    ws.set_row(3, 80)
-    ws.set_column(0, 1, 10)
-    ws.set_column(2, 2, 16)
-    ws.set_column(3, 3, 11)
+        titles.append((first, col - 1, f"{kpi.id} {kpi.number_th} {kpi.title_th} (น้ำหนัก {xf.number(kpi.weight)})"))
+    heads[col] = f"คะแนน{sc.name_th} (0–5)\n{sc.name_en} score"
+    heads[col + 1] = f"ร้อยละ{sc.name_th}\n{sc.name_en} %"
+    widths[col], widths[col + 1] = paper.widest(["0.0000"], bold=True), paper.widest(["100.00"], bold=True)
+    titles.append((col, col + 1, sc.name_th))
+    for c, width in widths.items():
+        ws.set_column(c, c, max(width, paper.width_to_wrap(heads[c], FIELD_HEAD_LINES, 7.0, FIELD_WIDTHS[1])))
+    book.header_row(ws, 3, 0, [heads[c] for c in range(col + 2)])
+    ws.merge_range(2, 0, 2, 3, "", f["kpi_header"])
+    for first, last, title in titles:
+        ws.merge_range(2, first, 2, last, title, f["kpi_header"])
+    book.fit_row(ws, 2, titles)
     return DetailColumns(ws.get_name(), fields, result, step, level, points, weight, score=col, percent=col + 1)
+
+
+def _value_width(layout: Layout, fld: Field) -> float:
+    """The width the field's values need as the sheet shows them (the province rows' sums in bold)."""
+    typed = [paper.shown_value(d.checked.values.get(fld.id), fld.type) for d in layout.districts if d.checked]
+    sums = [paper.shown_value(sums.get(fld.id), fld.type) for a in layout.aggregates
+            for sums in a.score.pooled_sums.values()]
+    return max(paper.widest(typed), paper.widest(sums, bold=True))
 
 
 def _district_row(book: Book, ws, sc: Scorecard, cols: DetailColumns, d: DistrictResult, row: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdd_scorer.kpi import Scorecard
+from cdd_scorer.kpi import Kpi, Scorecard
 from cdd_scorer.results import DistrictResult, ProvinceResult, RoundResult
 from cdd_scorer.scoring import DistrictScore
 from cdd_scorer.thai import Status
@@ -21,7 +21,6 @@ NATIONAL_SHEET = "ระดับประเทศ"
 DETAIL_SHEETS = {"team": "ทีม", "individual": "รายบุคคล"}
 
 FIRST_ROW = 4  # the first district row of the summary and detail sheets (0-based)
-ROW_PIXELS = 29  # rows are 22 pt high
 UNSCORABLE_TH = "แก้ไข"  # a KPI whose inputs have an error: no level (SPEC §4, last paragraph)
 METHOD_TH = {"step": "ขั้นบันได (step)", "linear": "เส้นตรงระหว่างเกณฑ์ (linear)"}
 
@@ -112,6 +111,12 @@ class DetailColumns:
     weight: dict[str, int]
     score: int
     percent: int
+
+    def kpi_span(self, kpi: Kpi) -> tuple[int, int]:
+        """The first and last column of a KPI's block."""
+        cols = [self.fields[f.id] for f in kpi.fields if f.id in self.fields]
+        cols += [m[kpi.id] for m in (self.result, self.step, self.level, self.points, self.weight) if kpi.id in m]
+        return min(cols), max(cols)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ DATETIME_BE = "[$-D07041E]d mmm yyyy hh:mm"
 MONEY = '#,##0.00" บาท"'
 LEVEL_COLORS = ["#C00000", "#F4B183", "#FFE699", "#C5E0B4", "#70AD47", "#375623"]
 RATING_COLORS = ["#375623", "#70AD47", "#C5E0B4", "#FFE699", "#F4B183"]
+# A conditional number format whose text section shows an empty text result (a KPI not applicable) as N/A.
+NOT_ASSESSED_FORMAT = '0;-0;0;"N/A"'
 
 
 def add_formats(wb, font: str, linear: bool) -> dict[str, Any]:
@@ -27,7 +29,10 @@ def add_formats(wb, font: str, linear: bool) -> dict[str, Any]:
                    "valign": "vcenter"},
         "kpi_header": {**cell, "bold": True, "text_wrap": True, "bg_color": "#BDD7EE",
                        "align": "center", "valign": "vcenter"},
+        "head_thai": {"font_name": font, "font_size": 14, "bold": True},  # the parts of a column head
+        "head_english": {"font_name": font, "font_size": 12, "font_color": "#404040"},
         "cell": cell,
+        "hash": {**cell, "font_size": 10},
         "number": {**cell, "num_format": "0.00"},
         "money": {**cell, "num_format": MONEY},
         "count": {**cell, "num_format": COUNT_FORMAT},

@@ -7,11 +7,13 @@ import datetime as dt
 
 from cdd_scorer import excel_formulas as xf
 from cdd_scorer import xlsx
-from cdd_scorer.consolidated.cells import Book
+from cdd_scorer.consolidated import paper
+from cdd_scorer.consolidated.cells import LABEL_HEADS, NOT_ASSESSED_LEGEND, Book
 from cdd_scorer.consolidated.layout import (
     FIRST_ROW,
     METHOD_TH,
     SUMMARY_SHEET,
+    UNSCORABLE_TH,
     DetailColumns,
     Layout,
     Summary,
@@ -33,8 +35,7 @@ def write_summary(book: Book, ws, layout: Layout, details: dict[str, DetailColum
     f, ks = book.f, book.ks
     book.title(ws, "สรุปผลการประเมินรายอำเภอ", "Summary by district")
     ws.write_string(2, 0, f"{ks.position_th} — วิธีคิดระดับ {METHOD_TH[method]}", f["note"])
-    label = "สร้างเมื่อ / generated" if generated else "ข้อมูล ณ (ไฟล์ล่าสุด) / data as of"
-    heads = ["จังหวัด\nProvince", "รหัสอำเภอ\nCode", "อำเภอ\nDistrict", "สถานะ\nStatus"]
+    heads = list(LABEL_HEADS)
     scores = []
     for sc in ks.scorecards:
         scores.append(len(heads))
@@ -44,17 +45,9 @@ def write_summary(book: Book, ws, layout: Layout, details: dict[str, DetailColum
     level_col = len(heads)
     heads += [f"ระดับ {k.id}\nLevel" for k in ks.kpis]
     columns = SummaryColumns(tuple(scores), overall_col, level_col)
-    ws.write_row(3, 0, heads, f["header"])
-    ws.merge_range(2, overall_col - 3, 2, overall_col - 1, label, f["note_right"])
-    ws.merge_range(2, overall_col, 2, overall_col + 1, "", f["datetime"])
-    ws.write_datetime(2, overall_col, when, f["datetime"])
-    ws.set_row(3, 76)
-    ws.set_column(0, 1, 11)
-    ws.set_column(2, 2, 18)
-    ws.set_column(3, 3, 11)
-    ws.set_column(4, overall_col + 2, 12)
-    ws.set_column(overall_col + 1, overall_col + 1, 14)
-    ws.set_column(level_col, level_col + len(ks.kpis) - 1, 7)
+    _summary_widths(book, ws, layout, columns, heads)
+    book.header_row(ws, 3, 0, heads)
+    _data_time(book, ws, level_col + len(ks.kpis) - 1, when, generated)
     for agg in layout.aggregates:
         if agg.national:
             continue
@@ -77,6 +70,7 @@ def write_summary(book: Book, ws, layout: Layout, details: dict[str, DetailColum
                     f["note"])
     last = layout.last_row
     counts = _counts(book, ws, layout, last + 2)
+    ws.write_string(layout.last_district_row + 1, 0, NOT_ASSESSED_LEGEND, f["note"])
     book.status_colors(ws, FIRST_ROW, 3, layout.last_district_row, 3)
     book.rating_colors(ws, FIRST_ROW, columns.rating, last, columns.rating)
     book.level_colors(ws, FIRST_ROW, level_col, last, level_col + len(ks.kpis) - 1)
@@ -85,8 +79,37 @@ def write_summary(book: Book, ws, layout: Layout, details: dict[str, DetailColum
                            "max_type": "num", "max_value": 100, "bar_solid": True})
     ws.freeze_panes(FIRST_ROW, 3)
     ws.autofilter(3, 0, layout.last_district_row, level_col + len(ks.kpis) - 1)
-    book.page(ws, FIRST_ROW, "สรุปผลการประเมิน")
+    book.page(ws, FIRST_ROW, "สรุปผลการประเมิน",
+              keep_rows=[(layout.notes_row, last), (last + 2, last + 3 + len(layout.aggregates))])
     return Summary(columns, counts)
+
+
+def _summary_widths(book: Book, ws, layout: Layout, columns: SummaryColumns, heads: list[str]) -> None:
+    """Columns as wide as their widest value, and their heads wrapped only between words."""
+    ks = book.ks
+    book.label_columns(ws, layout)
+    level_texts = [UNSCORABLE_TH, "N/A", "0.0000" if book.linear else "0"]
+    values = {col: ["0.0000"] for col in columns.scores} | {col + 1: ["100.00"] for col in columns.scores}
+    values |= {columns.overall: ["100.00"], columns.rating: [b.name_th for b in ks.rating_bands],
+               columns.rank: [str(max(len(layout.districts), 1))]}
+    values |= {columns.level + i: level_texts for i in range(len(ks.kpis))}
+    for col, texts in values.items():
+        ws.set_column(col, col, max(paper.head_width(heads[col]), paper.widest(texts, bold=True), 7.0))
+
+
+def _data_time(book: Book, ws, last_col: int, when: dt.datetime, generated: bool) -> None:
+    """When the data is from, at the right end of the method note's row: the date merged over as many of the
+    last columns as it needs, its label right-aligned over as many before it."""
+    label = "สร้างเมื่อ / generated" if generated else "ข้อมูล ณ (ไฟล์ล่าสุด) / data as of"
+    date_first = last_col
+    while paper.span_points(ws, date_first, last_col) < paper.text_points(paper.shown_value(when)) + paper.CELL_MARGINS:
+        date_first -= 1
+    first, needed = date_first - 1, paper.text_points(label, 13) + paper.CELL_MARGINS
+    while first > 1 and paper.span_points(ws, first, date_first - 1) < needed:
+        first -= 1
+    ws.merge_range(2, first, 2, date_first - 1, label, book.f["note_right"])
+    ws.merge_range(2, date_first, 2, last_col, "", book.f["datetime"])
+    ws.write_datetime(2, date_first, when, book.f["datetime"])
 
 
 def _score_cells(book: Book, ws, row: int, score: DistrictScore, details: dict[str, DetailColumns],
@@ -118,8 +141,7 @@ def _counts(book: Book, ws, layout: Layout, row: int) -> dict[str, tuple[int, in
     f = book.f
     ws.write_string(row, 0, "จำนวนอำเภอ / Districts", f["section"])
     ws.merge_range(row + 1, 0, row + 1, 2, COUNT_HEADS[0], f["header"])
-    ws.write_row(row + 1, 3, COUNT_HEADS[1:], f["header"])
-    ws.set_row(row + 1, 60)
+    book.header_row(ws, row + 1, 3, COUNT_HEADS[1:])
     names = f"$A${FIRST_ROW + 1}:$A${layout.last_district_row + 1}"
     statuses = f"$D${FIRST_ROW + 1}:$D${layout.last_district_row + 1}"
     out = {}
@@ -151,12 +173,13 @@ def write_national(book: Book, ws, layout: Layout, summary: Summary) -> None:
     heads += ["ร้อยละภาพรวม\nOverall %", "ผลการประเมิน\nRating", "ลำดับ\nRank"]
     first_level = len(heads)
     heads += [f"ระดับ {k.id}\nLevel" for k in ks.kpis]
-    ws.write_row(3, 0, heads, f["header"])
-    ws.set_row(3, 60)
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, first_level - 1, 12)
-    ws.set_column(first_level, first_level + len(ks.kpis) - 1, 8)
     provinces = [a for a in layout.aggregates if not a.national]
+    ws.set_column(0, 0, max(paper.head_width(heads[0]), paper.widest([a.label for a in layout.aggregates], bold=True)))
+    level_texts = [UNSCORABLE_TH, "N/A", "0.0000" if book.linear else "0"]
+    values = [["0,000"]] * 5 + [["100.00"]] * (len(ks.scorecards) + 1) + [[b.name_th for b in ks.rating_bands], ["00"]]
+    for col, texts in enumerate(values + [level_texts] * len(ks.kpis), start=1):
+        ws.set_column(col, col, max(paper.head_width(heads[col]), paper.widest(texts, bold=True), 7.0))
+    book.header_row(ws, 3, 0, heads)
     overall_col = 6 + len(ks.scorecards)
     last_province = FIRST_ROW + len(provinces) - 1
     ranks = competition_ranks([a.score.overall_percent for a in provinces])
