@@ -44,3 +44,10 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory, kpi_set: KpiSet,
     out = tmp_path_factory.mktemp("templates")
     write_templates(kpi_set, khon_kaen_areas[:3], out)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder: commands that write beside the clerk (history.sqlite in the
+    current folder) never touch the repository, and no test sees another's files."""
+    monkeypatch.chdir(tmp_path)
