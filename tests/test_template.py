@@ -19,12 +19,12 @@ from cdd_scorer.exact import round_half_away
 from cdd_scorer.filling import fill_template
 from cdd_scorer.metadata import META_SHEET, TemplateMetadata, split_address
 from cdd_scorer.output_files import OutputError
+from cdd_scorer.paging import page_breaks
 from cdd_scorer.round import run_round
 from cdd_scorer.template import (
     ENTRY_SHEET,
     INSTRUCTIONS_SHEET,
     TemplateOptions,
-    pages,
     template_file_name,
     template_id,
     write_template,
@@ -314,7 +314,7 @@ def test_page_breaks_fall_between_kpi_blocks_only(workbook, kpi_set):
 def test_a_group_taller_than_a_page_is_broken_where_it_must_and_the_others_are_kept_whole():
     heights = {row: 100.0 for row in range(20)}
     units = [(0, 2), (3, 9), (10, 13)]  # 300, 700 (taller than the 500 a page holds), 400 points
-    assert pages.page_breaks(units, heights.__getitem__, 50.0, 500.0) == [3, 8, 10]
+    assert page_breaks(units, heights.__getitem__, 50.0, 500.0) == [3, 8, 10]
 
 
 def test_instructions_start_with_opening_the_file(workbook):

@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
+
+from cdd_scorer.paging import page_breaks
 
 FONT_SIZE = 14  # points: the sheets' text (styles.add_formats)
 HEAD_ENGLISH_SIZE = 12  # points: the English line of a column head, under its Thai
@@ -253,11 +255,11 @@ def set_up_pages(ws, pages: Pages, font: str, round_th: str) -> int:
         ws.set_h_pagebreaks(list(pages.row_breaks))
     elif pages.keep_rows:
         above = sum(row_points(ws, r) for r in range(pages.repeat_rows[0])) if pages.repeat_rows else 0.0
-        ws.set_h_pagebreaks(breaks(row_units, lambda r: row_points(ws, r), above,
+        ws.set_h_pagebreaks(page_breaks(row_units, lambda r: row_points(ws, r), above,
                                    page_height * 100 / scale - repeated_height))
     if pages.keep_columns:
         after = pages.repeat_columns[1] + 1 if pages.repeat_columns else 0
-        ws.set_v_pagebreaks(breaks(_units(pages.keep_columns, after, last_col),
+        ws.set_v_pagebreaks(page_breaks(_units(pages.keep_columns, after, last_col),
                                    lambda c: column_pixels(ws, c) * POINTS_PER_PIXEL, 0.0,
                                    page_width * 100 / scale - repeated_width))
     text = f'&"{font}"&12'
@@ -279,25 +281,3 @@ def _units(blocks: Sequence[tuple[int, int]], start: int, last: int) -> list[tup
         units.append((at, end))
         at = end + 1
     return units + [(i, i) for i in range(at, last + 1)]
-
-
-def breaks(units: Sequence[tuple[int, int]], size: Callable[[int], float], first_page_used: float,
-           room: float) -> list[int]:
-    """Where new pages start so that no unit (first, last) is cut: a unit that does not fit on the current
-    page starts the next; one larger than a page is cut where it must be."""
-    out: list[int] = []
-    used = first_page_used
-    for first, last in units:
-        whole = sum(size(i) for i in range(first, last + 1))
-        if used + whole > room and used > 0:
-            out.append(first)
-            used = 0.0
-        if whole <= room:
-            used += whole
-            continue
-        for i in range(first, last + 1):
-            if used + size(i) > room and used > 0:
-                out.append(i)
-                used = 0.0
-            used += size(i)
-    return out

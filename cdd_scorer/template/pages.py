@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from xlsxwriter.worksheet import Worksheet
 
+from cdd_scorer.paging import page_breaks
 from cdd_scorer.template.layout import column_points
 
 POINTS_PER_INCH = 72
@@ -37,32 +38,6 @@ def page_height(scale: int) -> float:
     """The rows' points a printed page holds at ``scale`` percent."""
     printable = A4_PORTRAIT[1] - (MARGINS["top"] + MARGINS["bottom"]) * POINTS_PER_INCH
     return printable * (1 - PAGE_RESERVE) * 100 / scale
-
-
-def page_breaks(units: Sequence[tuple[int, int]], height: Callable[[int], float], first_page_used: float,
-                room: float) -> list[int]:
-    """The rows that start a new page, so that no unit (first row, last row) is split over two pages.
-
-    ``units`` follow each other; ``room`` is what each page holds below its repeated rows,
-    ``first_page_used`` what the first page prints above them. A unit taller than a page starts a page
-    and is broken where it must be."""
-    breaks: list[int] = []
-    used = first_page_used
-    for first, last in units:
-        rows = range(first, last + 1)
-        tall = sum(height(row) for row in rows)
-        if used + tall > room and used > 0:
-            breaks.append(first)
-            used = 0.0
-        if tall <= room:
-            used += tall
-            continue
-        for row in rows:
-            if used + height(row) > room and used > 0:
-                breaks.append(row)
-                used = 0.0
-            used += height(row)
-    return breaks
 
 
 def set_up_pages(ws: Worksheet, column_widths: Mapping[int, float], hidden: Sequence[int],
