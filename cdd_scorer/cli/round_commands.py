@@ -34,7 +34,7 @@ from cdd_scorer.workers import WorkerLimits, WorkerReader
 @click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=Path("input"),
               show_default=True, help="Input folder that receives the workbooks.")
 def collect(sources: tuple[Path, ...], into: Path) -> None:
-    """Take spreadsheet attachments out of saved e-mails (.eml, mbox) and .zip archives."""
+    """Take spreadsheet attachments out of saved e-mails (.eml, mbox, Outlook .msg, winmail.dat) and .zip archives."""
     from cdd_scorer.collect import collect as collect_attachments
 
     with clean_errors():
