@@ -14,12 +14,12 @@ import dataclasses
 import datetime as dt
 import json
 import multiprocessing
-import os
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from faults import die_while_recording_kpis
 
 import cdd_scorer
 from cdd_scorer.demo import WORKED_EXAMPLE, example_card, shift_years, synthetic_answers
@@ -29,7 +29,6 @@ from cdd_scorer.history import (
     HistoryError,
     close_round,
     closed_run,
-    database,
     district_history,
     earlier_rounds,
     latest_adjustments,
@@ -264,21 +263,8 @@ def test_a_run_killed_halfway_leaves_the_database_unchanged(tmp_path, round_a):
 
 
 def die_while_recording(db: Path, inputs: Path) -> None:
-    """In a spawned process: score, start recording with a one-page cache (so that pages are written into
-    the database file before the commit), and die abruptly after a few KPI rows."""
-    original_migrate, original_rows = database.migrate, record._kpi_rows
-
-    def tiny_cache(conn, *args):
-        conn.execute("PRAGMA cache_size = 1")
-        return original_migrate(conn, *args)
-
-    def rows_then_die(*args):
-        for i, row in enumerate(original_rows(*args)):
-            if i == 15:
-                os._exit(9)
-            yield row
-
-    database.migrate, record._kpi_rows = tiny_cache, rows_then_die
+    """In a spawned process: score, then die abruptly a few KPI rows into recording it."""
+    die_while_recording_kpis()
     record_run(db, run_round(inputs, load_kpi_set(), province=KHON_KAEN), [])
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import multiprocessing
-import os
 import re
 import shutil
 import sqlite3
@@ -20,6 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from faults import die_while_recording_kpis
 
 from cdd_scorer.cli import main
 from cdd_scorer.consolidated import ADJUSTMENTS_SHEET, DETAIL_SHEETS, SUMMARY_SHEET, TREND_SHEET
@@ -286,23 +286,8 @@ def test_a_score_killed_while_recording_leaves_the_database_readable_and_unchang
 
 
 def score_and_die(args: list[str]) -> None:
-    """In a spawned process: ``cdd-scorer score`` with a one-page database cache (pages reach the file before
-    the commit) that dies abruptly after a few KPI rows of its record."""
-    from cdd_scorer.history import database, record
-
-    original_migrate, original_rows = database.migrate, record._kpi_rows
-
-    def tiny_cache(conn, *more):
-        conn.execute("PRAGMA cache_size = 1")
-        return original_migrate(conn, *more)
-
-    def rows_then_die(*more):
-        for i, row in enumerate(original_rows(*more)):
-            if i == 15:
-                os._exit(9)
-            yield row
-
-    database.migrate, record._kpi_rows = tiny_cache, rows_then_die
+    """In a spawned process: ``cdd-scorer score`` that dies abruptly a few KPI rows into its record."""
+    die_while_recording_kpis()
     main(args, standalone_mode=False)
 
 
