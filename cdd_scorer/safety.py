@@ -6,7 +6,8 @@ looks at the bytes only (never a spreadsheet parser): the size, what the content
 file), and for a zip the limits of ``zip_checks`` (member count, declared and real uncompressed sizes,
 compression ratio, nested archives, XML entity declarations, and how far apart the cells of each sheet
 are: a dense sheet grid is what a native reader allocates). An .xlsx whose sheet spans too far is still
-safe to read by streaming (``FileCheck.huge_sheets``); an .ods or .xls one is refused (``sheet_too_large``).
+safe to read by streaming (``FileCheck.huge_sheets``); an .ods, .xlsb or .xls one is refused
+(``sheet_too_large``: ``binary_extents`` reads the extent each binary sheet declares).
 A refused archive's problem names the district of its hidden ``_meta`` sheet when that sheet alone can be
 read safely (``identity``).
 
@@ -27,6 +28,7 @@ from typing import IO
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from cdd_scorer.binary_extents import xls_extents, xlsb_extents
 from cdd_scorer.cell_refs import SheetExtent
 from cdd_scorer.file_formats import (
     OLE2_SIGNATURE,
@@ -111,13 +113,32 @@ def open_checked(path: Path, name: str, limits: SafetyLimits = DEFAULT_LIMITS
         return refuse("file_too_large", name, size=megabytes(size), limit=megabytes(limits.max_file_bytes)), None
     if data.startswith(OLE2_SIGNATURE):
         check = check_ole2(data, path, name)
+        if check.format == "xls":
+            check = _bounded_xls(check, data, name, limits)
         return check, (FileContent(data) if check.problem is None else None)
     if data.startswith(ZIP_SIGNATURES):
         return _check_zip(data, path, name, limits)
     return check_other(data[:4096], path, name), None
 
 
-# ---- zip: .xlsx, .xlsm, .ods
+def _bounded_xls(check: FileCheck, data: bytes, name: str, limits: SafetyLimits) -> FileCheck:
+    """An .xls whose worksheets declare more than ``max_sheet_cells`` is refused, as an .ods is: calamine
+    would allocate the grid and abort."""
+    try:
+        extents = xls_extents(data, limits.max_file_bytes)
+    except ValueError as exc:
+        return refuse("corrupt_file", name, detail=f"damaged .xls workbook: {str(exc)[:120]}")
+    return _refused_if_huge(check, [e for e in extents if e.cells > limits.max_sheet_cells], name, limits)
+
+
+def _refused_if_huge(check: FileCheck, huge: list[SheetExtent], name: str, limits: SafetyLimits) -> FileCheck:
+    if not huge:
+        return check
+    return refuse("sheet_too_large", name, member=huge[0].sheet, extent=huge[0].describe(),
+                  limit=f"{limits.max_sheet_cells:,}")
+
+
+# ---- zip: .xlsx, .xlsm, .xlsb, .ods
 
 def _check_zip(data: bytes, path: Path, name: str, limits: SafetyLimits) -> tuple[FileCheck, FileContent | None]:
     """A refused archive's problem names its district when its ``_meta`` sheet can still be read safely."""
@@ -143,11 +164,13 @@ def _zip_check(content: FileContent, path: Path, name: str, limits: SafetyLimits
         check = zip_format(content, path, name)
         if check.format == "ods":
             huge = _huge_ods_tables(content, limits)
+        elif check.format == "xlsb":
+            huge = [e for e in xlsb_extents([m.filename for m in members], content.open)
+                    if e.cells > limits.max_sheet_cells]
         if check.problem is not None or not huge:
             return check
         if check.format != "xlsx":
-            return refuse("sheet_too_large", name, member=huge[0].sheet, extent=huge[0].describe(),
-                          limit=f"{limits.max_sheet_cells:,}")
+            return _refused_if_huge(check, huge, name, limits)
         return dataclasses.replace(check, huge_sheets=tuple(huge))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError,
             ValueError) as exc:
