@@ -85,7 +85,12 @@ def write_trend(book: Book, ws, layout: Layout, summary: Summary, trend: Mapping
         ws.set_column(kpi_first, kpi_first + 3 * len(shared) - 1, 11)
     ws.set_row(3, 80)
     ws.freeze_panes(FIRST_ROW, 3)
-    book.page(ws, FIRST_ROW, TREND_SHEET)
+    # Wide like the detail sheets: across pages at a readable scale, a round's block never cut, the
+    # district columns and the heads on every page; the chart starts a page of its own.
+    book.page(ws, FIRST_ROW, TREND_SHEET, repeat_rows=(2, 3), repeat_columns=(0, 2),
+              keep_columns=[(pct, rating + n)] + [(kpi_first + 3 * i, kpi_first + 3 * i + 2)
+                                                  for i in range(len(shared))],
+              row_breaks=[last + 2])
 
 
 def _base(book: Book) -> dict:
