@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from faults import die_while_recording_kpis
+from history_db import die_while_recording_kpis, dump, rows
 
 import cdd_scorer
 from cdd_scorer.demo import WORKED_EXAMPLE, example_card, shift_years, synthetic_answers
@@ -99,22 +99,6 @@ def round_b(tmp_path_factory, khon_kaen_areas) -> Round:
     return score(folder / "input", card)
 
 
-def rows(db: Path, sql: str, *params) -> list[sqlite3.Row]:
-    """What anyone with an SQLite tool would read."""
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def dump(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 ADJUSTMENT = Adjustment("4001", "T1", "t1_budget_disbursed", "2212500", "2300000",

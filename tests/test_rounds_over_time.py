@@ -12,14 +12,13 @@ import hashlib
 import multiprocessing
 import re
 import shutil
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from faults import die_while_recording_kpis
+from history_db import die_while_recording_kpis, dump, rows
 
 from cdd_scorer.cli import main
 from cdd_scorer.consolidated import ADJUSTMENTS_SHEET, DETAIL_SHEETS, SUMMARY_SHEET, TREND_SHEET
@@ -38,21 +37,6 @@ def invoke(*args) -> object:
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def dump(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def rows(db: Path, sql: str, *params) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def hashes(folder: Path) -> dict[str, str]:

@@ -1,9 +1,30 @@
-"""Fault hooks for tests that kill a process in the middle of writing the history (run in spawned
-processes, so they patch only that process)."""
+"""The history database as tests see it: read as anyone with an SQLite tool would, and a fault hook that
+kills a process in the middle of writing it (run in a spawned process, so it patches only that one)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
+from pathlib import Path
+
+
+def rows(db: Path, sql: str, *params) -> list[sqlite3.Row]:
+    """What anyone with an SQLite tool would read."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def dump(db: Path) -> list[str]:
+    """The whole database as SQL, to compare before and after."""
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
 
 
 def die_while_recording_kpis(after_rows: int = 15) -> None:
