@@ -60,11 +60,10 @@ def read_sequentially(files: Iterable[tuple[Path, str]], kpi_set: KpiSet) -> Ite
         yield read_input_file(path, name, kpi_set)
 
 
-def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step",
-                 province: str | None = None, prefer: Prefer = "newest",
-                 reader: Reader = read_sequentially,
-                 progress: Callable[[int], None] | None = None,
-                 adjustments: Sequence[Decision] = (), adjustments_file: str = "") -> RoundResult:
+def run_round(input_dir: Path, kpi_set: KpiSet, method: Method = "step", province: str | None = None,
+              prefer: Prefer = "newest", reader: Reader = read_sequentially,
+              progress: Callable[[int], None] | None = None,
+              adjustments: Sequence[Decision] = (), adjustments_file: str = "") -> RoundResult:
     """Read, check and score every workbook below ``input_dir``.
 
     Without ``province`` every province present is scored; with it, only that one (files of other
