@@ -38,8 +38,3 @@ def round_half_away(value: Number, decimals: int) -> Decimal:
     scaled = exact(value) * 10**decimals
     whole = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
     return Decimal(-whole if scaled < 0 else whole).scaleb(-decimals)
-
-
-def as_float(value: Number | None) -> float | None:
-    """For writers that store binary numbers (XlsxWriter's cached values): the nearest float."""
-    return None if value is None else float(value)
